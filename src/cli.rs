@@ -1,0 +1,145 @@
+//! Command-line interface definitions. Parsing only: no work happens here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::image::Method;
+
+const EXEC_EXAMPLES: &str = "\
+Examples:
+  finsandbox exec examples/momentum.py --data examples/market.parquet
+  finsandbox exec strategy.py --data market.parquet --json --timeout 60 --memory 1g
+  DOCKER_MEMORY_LIMIT=512m finsandbox exec strategy.py --data market.parquet
+
+Exit codes: 0 ok, 10 strategy error, 11 rejected, 12 timeout, 13 memory limit,
+14 killed by policy, 15 invalid output, 3 engine unavailable or failed,
+4 bad input file, 2 usage or config error, 1 internal error, 130/143 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(name = "finsandbox", version, about = "Run untrusted, LLM-written Python trading strategies in a hardened container")]
+pub struct Cli {
+    /// Print one JSON object on stdout instead of a human summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print nothing on stderr but errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    /// Container engine CLI: `docker` (default), `podman`, or a path.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub engine: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one strategy in the sandbox and report the result.
+    #[command(after_help = EXEC_EXAMPLES)]
+    Exec(ExecArgs),
+
+    /// Build or inspect the sandbox image.
+    #[command(subcommand)]
+    Image(ImageCommand),
+
+    /// Generate shell completions or the man page (used by packaging).
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        what: GenerateCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The strategy: a Python file defining `strategy(data)` or a finlab-style script.
+    pub strategy: PathBuf,
+
+    /// Market data: a Parquet file in long layout (date, symbol, fields...).
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+
+    /// Config file (default: `config/docker_config.yaml` if present, or `FINSANDBOX_CONFIG`).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Sandbox image.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Memory limit, e.g. `512m`, `2g` (swap is disabled: the same value).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// CPU limit in CPUs, e.g. `0.5`.
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+
+    /// Wall-clock limit in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    /// Maximum number of processes and threads in the container.
+    #[arg(long, value_name = "N")]
+    pub pids_limit: Option<u32>,
+
+    /// Network mode; anything but `none` needs `--allow-insecure`.
+    #[arg(long, value_name = "MODE")]
+    pub network: Option<String>,
+
+    /// Make the root filesystem writable (needs `--allow-insecure`).
+    #[arg(long)]
+    pub writable_root: bool,
+
+    /// Seccomp profile (JSON file).
+    #[arg(long, value_name = "PATH")]
+    pub seccomp_profile: Option<String>,
+
+    /// OCI runtime registered with the engine, e.g. `runsc`.
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
+
+    /// Accept weakened settings (network, writable root, swap); recorded in the result.
+    #[arg(long)]
+    pub allow_insecure: bool,
+
+    /// Keep the stopped container for debugging instead of removing it.
+    #[arg(long)]
+    pub keep_container: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build the sandbox image (skipped when a current one exists, unless --force).
+    Build(ImageBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImageBuildArgs {
+    /// How to build: offline with debootstrap, or from a Dockerfile (needs a registry).
+    #[arg(long, value_enum, default_value_t = Method::Debootstrap)]
+    pub method: Method,
+
+    /// Image tag to create.
+    #[arg(long, default_value = crate::config::DEFAULT_IMAGE)]
+    pub tag: String,
+
+    /// Debian mirror for debootstrap.
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+
+    /// Rebuild even when a current image exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// Shell completions on stdout.
+    Completions { shell: clap_complete::Shell },
+    /// The man page (roff) on stdout.
+    Man,
+}

@@ -1,0 +1,10 @@
+//! The container engine: the Docker CLI (or a compatible one) driven as a
+//! child process. Nothing here knows about strategies.
+
+mod argv;
+mod command;
+mod ops;
+
+pub use argv::{label, labels, run_args, RunSpec, DATA_TARGET, SANDBOX_USER};
+pub use command::{shell_join, Engine};
+pub use ops::{check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo, QUICK};

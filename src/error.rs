@@ -1,0 +1,200 @@
+//! Typed errors and the process exit codes they map to.
+//!
+//! Every failure the CLI can report has exactly one exit code, documented in
+//! the README's table; scripts and the Python loops that drive finsandbox
+//! branch on these numbers, so they never change meaning once released.
+//! Run outcomes (ok, strategy error, timeout, ...) map to codes through
+//! [`crate::report::Status::exit_code`]; this module covers the errors that
+//! stop a run from happening or finishing.
+
+use std::path::PathBuf;
+
+/// Process exit codes. Values are part of the public interface.
+pub mod code {
+    pub const OK: i32 = 0;
+    pub const INTERNAL: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const ENGINE: i32 = 3;
+    pub const INPUT: i32 = 4;
+    pub const STRATEGY_ERROR: i32 = 10;
+    pub const REJECTED: i32 = 11;
+    pub const TIMEOUT: i32 = 12;
+    pub const MEMORY_LIMIT: i32 = 13;
+    pub const KILLED: i32 = 14;
+    pub const INVALID_OUTPUT: i32 = 15;
+    pub const SIGINT: i32 = 130;
+    pub const SIGTERM: i32 = 143;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+
+    #[error("{0}")]
+    Input(#[from] InputError),
+
+    #[error("interrupted by {name}")]
+    Interrupted { name: &'static str, code: i32 },
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) => code::USAGE,
+            Error::Engine(_) => code::ENGINE,
+            Error::Input(_) => code::INPUT,
+            Error::Interrupted { code, .. } => *code,
+            Error::Internal(_) => code::INTERNAL,
+        }
+    }
+
+    /// A line telling the user what to do next, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Config(e) => e.hint(),
+            Error::Engine(e) => e.hint(),
+            Error::Input(e) => e.hint(),
+            _ => None,
+        }
+    }
+
+    /// The stable machine-readable kind, used in `--json` error objects.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config(_) => "config_error",
+            Error::Engine(_) => "engine_error",
+            Error::Input(_) => "input_error",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file `{path}`: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+
+    #[error("invalid config file `{path}`: {message}")]
+    Parse { path: PathBuf, message: String },
+
+    #[error("invalid value for `{key}` ({origin}): {message}")]
+    Value { key: String, origin: String, message: String },
+
+    #[error("the sandbox is disabled (`docker.enabled: false`, {origin}); finsandbox never runs strategies outside the container")]
+    Disabled { origin: String },
+
+    #[error("refusing to weaken the sandbox: {}", reasons.join("; "))]
+    Insecure { reasons: Vec<String> },
+
+    #[error("seccomp profile `{path}` is unusable: {message}")]
+    Seccomp { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Disabled { .. } => {
+                Some("set `docker.enabled: true` (the default) or unset `DOCKER_SANDBOX_ENABLED`".into())
+            }
+            ConfigError::Insecure { .. } => Some(
+                "pass `--allow-insecure` to run anyway; the result then records `insecure: true`".into(),
+            ),
+            ConfigError::Parse { .. } => {
+                Some("see README.md, section `Configuration`, for the accepted keys".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("no container engine: `{name}` was not found on PATH")]
+    NotFound { name: String },
+
+    #[error("the container engine does not answer: {message}")]
+    Unavailable { message: String },
+
+    #[error("the container engine is too old: API {found}, finsandbox needs {needed} (Docker 20.10) or newer")]
+    TooOld { found: String, needed: String },
+
+    #[error("image `{image}` is not present")]
+    ImageMissing { image: String },
+
+    #[error("image `{image}` is stale: {reason}")]
+    ImageStale { image: String, reason: String },
+
+    #[error("`{command}` failed ({status}){}", fmt_stderr(stderr))]
+    Command { command: String, status: String, stderr: String },
+
+    #[error("`{command}` did not finish within {seconds}s")]
+    CommandTimeout { command: String, seconds: u64 },
+
+    #[error("image build failed: {0}")]
+    Build(String),
+}
+
+fn fmt_stderr(stderr: &str) -> String {
+    let trimmed = stderr.trim();
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!(": {trimmed}")
+    }
+}
+
+impl EngineError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            EngineError::NotFound { .. } => Some(
+                "install Docker (`apt-get install docker.io`) or name a Docker-compatible CLI with `--engine` / `FINSANDBOX_ENGINE`"
+                    .into(),
+            ),
+            EngineError::Unavailable { .. } => Some(
+                "start the engine (`systemctl start docker`, or `dockerd &` where there is no systemd) and check `docker info`"
+                    .into(),
+            ),
+            EngineError::ImageMissing { .. } | EngineError::ImageStale { .. } => {
+                Some("run `finsandbox image build` (offline: `--method debootstrap`)".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read strategy `{path}`: {source}")]
+    Strategy { path: PathBuf, source: std::io::Error },
+
+    #[error("strategy `{path}` is not valid UTF-8 text")]
+    StrategyEncoding { path: PathBuf },
+
+    #[error("strategy `{path}` is {size} bytes, over the {limit}-byte limit")]
+    StrategyTooLarge { path: PathBuf, size: u64, limit: u64 },
+
+    #[error("data file `{path}`: {message}")]
+    Data { path: PathBuf, message: String },
+}
+
+impl InputError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            InputError::Data { .. } => Some(
+                "--data takes a Parquet file in long layout: columns `date`, `symbol` and numeric fields"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

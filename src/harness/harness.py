@@ -1,0 +1,299 @@
+"""finsandbox in-container harness (protocol 1).
+
+Runs as `python3 -I -B -c <this file>` inside the sandbox container. It is
+trusted code only until the strategy starts: from then on the strategy controls
+the whole process, this module's objects included, so nothing this file
+reports after that point is believed by the host beyond the position itself
+(which the host re-validates and which is the strategy's answer anyway).
+
+Input: one JSON document on stdin:
+    {"protocol": 1, "source": "...", "filename": "strategy.py",
+     "data_path": "/data/market", "max_position_bytes": N}
+
+Output: frames on the container's stdout, nothing else:
+    b"FSB" + kind (1 byte) + length (u32, big endian) + payload
+    kind O: a chunk the strategy wrote to its stdout
+    kind P: the position, a Parquet file (wide: `date` + one column per symbol)
+    kind R: the run summary, JSON, always last
+The strategy's own prints never reach the channel raw: its fd 1 is a pipe that a
+thread drains into O frames.
+"""
+
+import json
+import os
+import struct
+import sys
+import threading
+import traceback
+
+PROTOCOL = 1
+MAGIC = b"FSB"
+
+
+class Channel:
+    """The private copy of the container's stdout that carries frames."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.lock = threading.Lock()
+
+    def send(self, kind, payload):
+        header = MAGIC + kind + struct.pack(">I", len(payload))
+        with self.lock:
+            view = memoryview(header + payload)
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+
+
+def redirect_stdout(channel):
+    """Point fd 1 at a pipe whose reader forwards everything as O frames."""
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 1)
+    os.close(write_end)
+
+    def pump():
+        while True:
+            try:
+                chunk = os.read(read_end, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            channel.send(b"O", chunk)
+
+    thread = threading.Thread(target=pump, name="finsandbox-stdout", daemon=True)
+    thread.start()
+    sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
+    return thread
+
+
+def finish_stdout(thread):
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    devnull = os.open("/dev/null", os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    # A strategy may have kept a copy of fd 1 alive; do not wait for it forever.
+    thread.join(timeout=2.0)
+
+
+class Data:
+    """`data.get(key)` returns a wide frame (dates x symbols) of one field."""
+
+    def __init__(self, path):
+        import pandas as pd
+        import pyarrow.parquet as pq
+
+        frame = pq.read_table(path).to_pandas()
+        frame["date"] = pd.to_datetime(frame["date"])
+        self._frame = frame
+        self._fields = [c for c in frame.columns if c not in ("date", "symbol")]
+        self._cache = {}
+
+    def fields(self):
+        return list(self._fields)
+
+    def get(self, key):
+        if key not in self._fields:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), self._fields, n=3, cutoff=0.3)
+            hint = f"; closest: {', '.join(close)}" if close else ""
+            raise KeyError(f"unknown data key {key!r}{hint}; available: {', '.join(self._fields)}")
+        if key not in self._cache:
+            wide = self._frame.pivot(index="date", columns="symbol", values=key).sort_index()
+            wide.columns = wide.columns.astype(str)
+            wide.columns.name = None
+            wide.index.name = "date"
+            self._cache[key] = wide
+        return self._cache[key].copy()
+
+
+class Recorder:
+    """What `sim(...)` saw: the host reads only the position from it."""
+
+    def __init__(self):
+        self.position = None
+        self.params = {}
+        self.called = False
+
+
+class Report:
+    def display(self, *args, **kwargs):
+        return None
+
+    def plot(self, *args, **kwargs):
+        return None
+
+    def __getattr__(self, name):
+        raise AttributeError(
+            f"report.{name}: metrics are computed by the finsandbox host after the run, "
+            "from the position; they are not available inside the sandbox"
+        )
+
+
+def install_finlab_shim(data, recorder):
+    """A minimal offline `finlab` so finlab-style scripts import cleanly."""
+    import types
+
+    def sim(position, **params):
+        recorder.position = position
+        recorder.params = {k: repr(v) for k, v in params.items()}
+        recorder.called = True
+        return Report()
+
+    finlab = types.ModuleType("finlab")
+    backtest = types.ModuleType("finlab.backtest")
+    backtest.sim = sim
+    finlab.data = data
+    finlab.backtest = backtest
+    sys.modules["finlab"] = finlab
+    sys.modules["finlab.backtest"] = backtest
+    sys.modules["finlab.data"] = data
+    return sim
+
+
+def versions():
+    import numpy
+    import pandas
+    import pyarrow
+
+    return {
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+    }
+
+
+class InvalidOutput(Exception):
+    pass
+
+
+def encode_position(position, limit):
+    """Check the position's shape and types, then serialise it as Parquet."""
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(position, pd.Series):
+        raise InvalidOutput("the position is a Series; return a DataFrame (dates x symbols)")
+    if not isinstance(position, pd.DataFrame):
+        raise InvalidOutput(
+            f"the position must be a pandas DataFrame (dates x symbols), got {type(position).__name__}"
+        )
+    frame = pd.DataFrame(position)
+    try:
+        index = pd.DatetimeIndex(pd.to_datetime(frame.index)).normalize()
+    except Exception as err:
+        raise InvalidOutput(f"the position's index must hold dates: {err}")
+    if index.hasnans:
+        raise InvalidOutput("the position's index has missing dates")
+    if not index.is_unique:
+        raise InvalidOutput("the position's index has duplicate dates")
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise InvalidOutput("the position has duplicate symbol columns")
+    if "date" in columns:
+        raise InvalidOutput("the position has a column named 'date'; columns must be symbols")
+    is_bool = all(pd.api.types.is_bool_dtype(t) for t in frame.dtypes) and len(columns) > 0
+    arrays = [pa.array(index.values.astype("datetime64[D]"), type=pa.date32())]
+    for i, name in enumerate(columns):
+        col = frame.iloc[:, i]
+        if is_bool:
+            arrays.append(pa.array(col.to_numpy(dtype=bool), type=pa.bool_()))
+            continue
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            raise InvalidOutput(f"position column {name!r} is {col.dtype}, not numeric or boolean")
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        arrays.append(pa.array(values, type=pa.float64()))
+    table = pa.Table.from_arrays(arrays, names=["date"] + columns)
+    table = table.sort_by("date")
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="none", use_dictionary=False, write_statistics=False, store_schema=False)
+    payload = buf.getvalue()
+    if len(payload) > limit:
+        raise InvalidOutput(f"the position is {len(payload)} bytes, over the {limit}-byte limit")
+    return payload
+
+
+def strategy_traceback(err):
+    """The traceback from the strategy's first frame on, without harness frames."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != STRATEGY_FILENAME[0]:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(err), err, tb))
+
+
+STRATEGY_FILENAME = ["strategy.py"]
+
+
+def main():
+    channel = Channel(os.dup(1))
+    summary = {"protocol": PROTOCOL, "status": "ok", "warnings": []}
+    try:
+        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+        if request.get("protocol") != PROTOCOL:
+            raise RuntimeError(f"host speaks protocol {request.get('protocol')}, harness speaks {PROTOCOL}")
+        summary["versions"] = versions()
+        data = Data(request["data_path"])
+        recorder = Recorder()
+        install_finlab_shim(data, recorder)
+        filename = request.get("filename") or "strategy.py"
+        STRATEGY_FILENAME[0] = filename
+        code = compile(request["source"], filename, "exec")
+    except BaseException as err:  # the harness itself failed: not the strategy's fault
+        summary["status"] = "harness_error"
+        summary["error"] = {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc()}
+        channel.send(b"R", json.dumps(summary).encode())
+        os._exit(3)
+
+    pump = redirect_stdout(channel)
+    namespace = {"__name__": "__main__", "__file__": filename, "data": data}
+    position = None
+    try:
+        exec(code, namespace)
+        if callable(namespace.get("strategy")):
+            position = namespace["strategy"](data)
+        elif recorder.called:
+            position = recorder.position
+        elif "position" in namespace:
+            position = namespace["position"]
+        else:
+            raise InvalidOutput(
+                "the strategy produced no position: define `def strategy(data): return position`, "
+                "assign a module-level `position`, or call `sim(position, ...)`"
+            )
+        payload = encode_position(position, int(request.get("max_position_bytes", 1 << 28)))
+    except InvalidOutput as err:
+        summary["status"] = "invalid_output"
+        summary["error"] = {"type": "InvalidOutput", "message": str(err), "traceback": ""}
+    except SystemExit as err:
+        summary["status"] = "strategy_error"
+        summary["error"] = {"type": "SystemExit", "message": f"the strategy called exit({err.code!r})", "traceback": ""}
+    except BaseException as err:
+        summary["status"] = "strategy_error"
+        summary["error"] = {"type": type(err).__name__, "message": str(err), "traceback": strategy_traceback(err)}
+    finish_stdout(pump)
+    if summary["status"] == "ok":
+        channel.send(b"P", payload)
+    if recorder.called:
+        summary["sim_params"] = recorder.params
+    try:
+        import resource
+
+        summary["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    except Exception:
+        pass
+    channel.send(b"R", json.dumps(summary, default=str).encode())
+    sys.stderr.flush()
+    os._exit(0 if summary["status"] == "ok" else 1)
+
+
+main()

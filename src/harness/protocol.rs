@@ -1,0 +1,100 @@
+//! Protocol version 1 between the host and `harness.py`.
+//!
+//! The host sends one JSON request on stdin; the harness answers with frames
+//! (see [`super::frames`]). The summary frame is parsed strictly into
+//! [`Summary`]: it is written by a process the strategy controls, so the host
+//! takes from it only what the strategy could say anyway (its own error, its
+//! prints, library versions for display) and never a metric.
+
+use serde::{Deserialize, Serialize};
+
+/// The harness program, run as `python3 -I -B -c SOURCE`.
+pub const SOURCE: &str = include_str!("harness.py");
+pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL_STR: &str = "1";
+
+#[derive(Serialize)]
+struct Request<'a> {
+    protocol: u32,
+    source: &'a str,
+    filename: &'a str,
+    data_path: &'a str,
+    max_position_bytes: usize,
+}
+
+/// The stdin document for one run.
+pub fn request(source: &str, filename: &str, data_path: &str, max_position_bytes: usize) -> Vec<u8> {
+    let r = Request { protocol: PROTOCOL, source, filename, data_path, max_position_bytes };
+    // Serialising plain strings and integers cannot fail.
+    serde_json::to_vec(&r).unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct SummaryError {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub traceback: String,
+}
+
+/// The harness's closing summary (frame `R`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Summary {
+    pub protocol: u32,
+    pub status: String,
+    #[serde(default)]
+    pub error: Option<SummaryError>,
+    #[serde(default)]
+    pub versions: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub max_rss_kb: Option<u64>,
+    #[serde(default)]
+    pub sim_params: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl Summary {
+    pub fn parse(bytes: &[u8]) -> Result<Summary, String> {
+        let s: Summary = serde_json::from_slice(bytes).map_err(|e| format!("unreadable summary frame: {e}"))?;
+        if s.protocol != PROTOCOL {
+            return Err(format!("summary speaks protocol {}, expected {PROTOCOL}", s.protocol));
+        }
+        match s.status.as_str() {
+            "ok" | "strategy_error" | "invalid_output" | "harness_error" => Ok(s),
+            other => Err(format!("unknown status `{other}` in the summary frame")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_is_json_with_protocol_and_source() {
+        let r = request("x = 1\n", "s.py", "/data/market", 99);
+        let v: serde_json::Value = serde_json::from_slice(&r).expect("json");
+        assert_eq!(v["protocol"], 1);
+        assert_eq!(v["source"], "x = 1\n");
+        assert_eq!(v["data_path"], "/data/market");
+        assert_eq!(v["max_position_bytes"], 99);
+    }
+
+    #[test]
+    fn summary_parses_and_checks_protocol_and_status() {
+        let s = Summary::parse(br#"{"protocol":1,"status":"strategy_error","error":{"type":"ValueError","message":"m","traceback":"tb"}}"#)
+            .expect("ok");
+        assert_eq!(s.error.map(|e| e.kind), Some("ValueError".into()));
+        assert!(Summary::parse(br#"{"protocol":2,"status":"ok"}"#).is_err());
+        assert!(Summary::parse(br#"{"protocol":1,"status":"great_success"}"#).is_err());
+        assert!(Summary::parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn harness_source_declares_the_same_protocol() {
+        assert!(SOURCE.contains(&format!("PROTOCOL = {PROTOCOL}\n")));
+    }
+}

@@ -1,0 +1,126 @@
+//! finsandbox: parse the command line, dispatch, map errors to exit codes.
+
+mod cli;
+mod config;
+mod data;
+mod engine;
+mod error;
+mod exec;
+mod harness;
+mod image;
+mod position;
+mod report;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use clap::{CommandFactory, Parser};
+
+use cli::{Cli, Command, ExecArgs, GenerateCommand, ImageCommand};
+use config::{EnvMap, Overrides};
+use error::{Error, Result};
+use report::Printer;
+
+fn main() {
+    let cli = Cli::parse();
+    // The process environment is read once, here, and passed down.
+    let env: EnvMap = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    let printer = Printer {
+        json: cli.json,
+        quiet: cli.quiet,
+        color: std::io::stderr().is_terminal() && !env.contains_key(config::env::NO_COLOR),
+    };
+    let code = match dispatch(&cli, &env, &printer) {
+        Ok(code) => code,
+        Err(e) => {
+            printer.error(e.kind(), &e.to_string(), e.hint().as_deref(), e.exit_code());
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
+    match &cli.command {
+        Command::Exec(args) => exec_command(cli, args, env, printer),
+        Command::Image(ImageCommand::Build(args)) => {
+            let engine = engine::locate(cli.engine.as_deref(), env)?;
+            engine::preflight(&engine)?;
+            let opts = image::BuildOptions {
+                method: args.method,
+                tag: args.tag.clone(),
+                mirror: args.mirror.clone(),
+                force: args.force,
+                show_progress: std::io::stderr().is_terminal() && !cli.quiet && !cli.json,
+            };
+            let built = image::build(&engine, &opts, env)?;
+            let (method, skipped) = match built {
+                Some(m) => (format!("{m:?}").to_lowercase(), false),
+                None => ("existing".into(), true),
+            };
+            if cli.json {
+                println!("{}", serde_json::json!({"image": args.tag, "method": method, "skipped": skipped}));
+            } else if skipped {
+                printer.note(&format!("image `{}` is current; nothing to do (use --force to rebuild)", args.tag));
+            } else {
+                printer.note(&format!("built image `{}` with method {method}", args.tag));
+            }
+            Ok(error::code::OK)
+        }
+        Command::Generate { what } => {
+            let mut cmd = Cli::command();
+            let mut out = std::io::stdout();
+            match what {
+                GenerateCommand::Completions { shell } => clap_complete::generate(*shell, &mut cmd, "finsandbox", &mut out),
+                GenerateCommand::Man => clap_mangen::Man::new(cmd).render(&mut out).map_err(|e| Error::Internal(e.to_string()))?,
+            }
+            Ok(error::code::OK)
+        }
+    }
+}
+
+fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> Result<i32> {
+    // Registered first: a Ctrl-C during preflight must not leave anything
+    // behind either. A second signal of the same kind exits at once.
+    let signal = Arc::new(AtomicUsize::new(0));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, Arc::clone(&flag))
+            .and_then(|_| signal_hook::flag::register(sig, flag))
+            .and_then(|_| signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize))
+            .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
+    }
+
+    let cwd = std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))?;
+    let file = config::load_file(args.config.as_deref(), env, &cwd)?;
+    let flags = Overrides {
+        image: args.image.clone(),
+        memory: args.memory.clone(),
+        cpus: args.cpus,
+        timeout_seconds: args.timeout,
+        network: args.network.clone(),
+        read_only: args.writable_root.then_some(false),
+        pids_limit: args.pids_limit,
+        seccomp_profile: args.seccomp_profile.clone(),
+        runtime: args.runtime.clone(),
+        keep_container: args.keep_container,
+        allow_insecure: args.allow_insecure,
+    };
+    let settings = config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), env, &flags, &cwd)?;
+    for reason in &settings.insecure_reasons {
+        printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
+    }
+    let engine = engine::locate(cli.engine.as_deref(), env)?;
+    let request = exec::ExecRequest {
+        strategy: Path::new(&args.strategy),
+        data: Path::new(&args.data),
+        settings: &settings,
+        engine: &engine,
+        signal,
+    };
+    let result = exec::run(&request)?;
+    printer.result(&result);
+    Ok(result.status.exit_code())
+}

@@ -1,0 +1,262 @@
+//! The result of one run: its JSON schema, the human summary, and the exit
+//! code each status maps to. This module renders outcomes; it never decides
+//! them (that is [`crate::exec`]).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::code;
+use crate::harness::SummaryError;
+use crate::position::PositionSummary;
+
+/// Bumped when a field changes meaning or disappears; adding fields does not.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    StrategyError,
+    Rejected,
+    Timeout,
+    MemoryLimit,
+    Killed,
+    EngineError,
+    InvalidOutput,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Ok => code::OK,
+            Status::StrategyError => code::STRATEGY_ERROR,
+            Status::Rejected => code::REJECTED,
+            Status::Timeout => code::TIMEOUT,
+            Status::MemoryLimit => code::MEMORY_LIMIT,
+            Status::Killed => code::KILLED,
+            Status::EngineError => code::ENGINE,
+            Status::InvalidOutput => code::INVALID_OUTPUT,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::StrategyError => "strategy_error",
+            Status::Rejected => "rejected",
+            Status::Timeout => "timeout",
+            Status::MemoryLimit => "memory_limit",
+            Status::Killed => "killed",
+            Status::EngineError => "engine_error",
+            Status::InvalidOutput => "invalid_output",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    pub text: String,
+    pub truncated: bool,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerInfo {
+    pub name: String,
+    pub image: String,
+    pub image_id: Option<String>,
+    pub runtime: String,
+    pub engine: String,
+    pub removed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Limits {
+    pub memory_bytes: u64,
+    pub memory_swap_bytes: u64,
+    pub cpus: f64,
+    pub timeout_seconds: u64,
+    pub pids_limit: u32,
+    pub network_mode: String,
+    pub read_only: bool,
+    pub tmpfs_bytes: u64,
+    pub seccomp_profile: String,
+    pub output_limit_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub status: Status,
+    pub success: bool,
+    /// The container's exit code; null when it never ran or was not inspected.
+    pub exit_code: Option<i64>,
+    pub execution_time_s: f64,
+    pub memory_peak_mb: Option<f64>,
+    /// Where `memory_peak_mb` comes from.
+    pub memory_peak_source: Option<&'static str>,
+    pub stdout: Output,
+    pub stderr: Output,
+    pub error: Option<SummaryError>,
+    pub position: Option<PositionSummary>,
+    pub container: ContainerInfo,
+    pub limits: Limits,
+    pub insecure: bool,
+    pub insecure_reasons: Vec<String>,
+    pub versions: BTreeMap<String, String>,
+    pub strategy: StrategyInfo,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StrategyInfo {
+    pub path: String,
+    pub sha256: String,
+    pub data: String,
+}
+
+/// Where output goes: data on stdout, everything else on stderr.
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    pub color: bool,
+}
+
+impl Printer {
+    pub fn result(&self, r: &RunResult) {
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            // A RunResult is plain data; serialisation cannot fail.
+            let _ = serde_json::to_writer(&mut out, r);
+            let _ = writeln!(out);
+        } else {
+            let _ = out.write_all(human(r, self.color).as_bytes());
+        }
+        let _ = out.flush();
+    }
+
+    /// A message for the user on stderr (suppressed by `--quiet`).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    pub fn warn(&self, msg: &str) {
+        let tag = if self.color { "\x1b[33mwarning\x1b[0m" } else { "warning" };
+        eprintln!("{tag}: {msg}");
+    }
+
+    /// An error that stopped the command. With `--json` the error is also one
+    /// JSON object on stdout, so loops that parse stdout always get JSON.
+    pub fn error(&self, kind: &str, message: &str, hint: Option<&str>, exit_code: i32) {
+        let tag = if self.color { "\x1b[31merror\x1b[0m" } else { "error" };
+        eprintln!("{tag}: {message}");
+        if let Some(h) = hint {
+            eprintln!("  hint: {h}");
+        }
+        if self.json {
+            let v = serde_json::json!({
+                "schema_version": SCHEMA_VERSION,
+                "status": "error",
+                "success": false,
+                "error": { "kind": kind, "message": message, "hint": hint },
+                "exit_code": exit_code,
+            });
+            println!("{v}");
+        }
+    }
+}
+
+fn human(r: &RunResult, color: bool) -> String {
+    let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
+    let status = match r.status {
+        Status::Ok => paint("32", "ok"),
+        _ => paint("31", r.status.as_str()),
+    };
+    let mut s = String::new();
+    s.push_str(&format!("finsandbox run {}: {status}\n", r.run_id));
+    s.push_str(&format!("  strategy   {}\n", r.strategy.path));
+    s.push_str(&format!("  time       {:.2}s", r.execution_time_s));
+    if let Some(m) = r.memory_peak_mb {
+        s.push_str(&format!(", peak memory {m:.0} MB"));
+    }
+    s.push('\n');
+    if let Some(p) = &r.position {
+        s.push_str(&format!(
+            "  position   {} dates x {} symbols ({}), {} .. {}\n",
+            p.rows,
+            p.columns,
+            match p.dtype {
+                crate::position::Dtype::Bool => "bool",
+                crate::position::Dtype::Float => "weights",
+            },
+            p.start.as_deref().unwrap_or("-"),
+            p.end.as_deref().unwrap_or("-"),
+        ));
+        s.push_str(&format!("  sha256     {}\n", p.sha256));
+    }
+    if let Some(e) = &r.error {
+        s.push_str(&format!("  error      {}: {}\n", e.kind, e.message));
+        if !e.traceback.trim().is_empty() {
+            for line in e.traceback.trim_end().lines() {
+                s.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    if r.insecure {
+        s.push_str(&format!("  {}   {}\n", paint("33", "INSECURE"), r.insecure_reasons.join("; ")));
+    }
+    for w in &r.warnings {
+        s.push_str(&format!("  warning    {w}\n"));
+    }
+    let tail = |name: &str, o: &Output| -> String {
+        if o.text.trim().is_empty() {
+            return String::new();
+        }
+        let lines: Vec<&str> = o.text.trim_end().lines().collect();
+        let shown = &lines[lines.len().saturating_sub(10)..];
+        let mut t = format!("  {name} (last {} of {} lines{}):\n", shown.len(), lines.len(), if o.truncated { ", truncated" } else { "" });
+        for l in shown {
+            t.push_str(&format!("    | {l}\n"));
+        }
+        t
+    };
+    s.push_str(&tail("stdout", &r.stdout));
+    s.push_str(&tail("stderr", &r.stderr));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_distinct_per_status() {
+        let all = [
+            Status::Ok,
+            Status::StrategyError,
+            Status::Rejected,
+            Status::Timeout,
+            Status::MemoryLimit,
+            Status::Killed,
+            Status::EngineError,
+            Status::InvalidOutput,
+        ];
+        let mut codes: Vec<i32> = all.iter().map(|s| s.exit_code()).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        assert_eq!(Status::Ok.exit_code(), 0);
+    }
+
+    #[test]
+    fn status_serialises_as_its_documented_name() {
+        for s in [Status::Ok, Status::StrategyError, Status::MemoryLimit, Status::InvalidOutput] {
+            assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::Value::String(s.as_str().into())));
+        }
+    }
+}
