@@ -17,7 +17,11 @@ Exit codes: 0 ok, 10 strategy error, 11 rejected, 12 timeout, 13 memory limit,
 4 bad input file, 2 usage or config error, 1 internal error, 130/143 interrupted.";
 
 #[derive(Debug, Parser)]
-#[command(name = "finsandbox", version, about = "Run untrusted, LLM-written Python trading strategies in a hardened container")]
+#[command(
+    name = "finsandbox",
+    version,
+    about = "Run untrusted, LLM-written Python trading strategies in a hardened container"
+)]
 pub struct Cli {
     /// Print one JSON object on stdout instead of a human summary.
     #[arg(long, global = true)]

@@ -365,7 +365,11 @@ fn project_root_of(config_file: &Path, cwd: &Path) -> PathBuf {
 fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), ConfigError> {
     const MIN_MEMORY: u64 = 16 << 20;
     if s.memory_bytes < MIN_MEMORY {
-        return Err(value_err("memory_limit", "resolved", format!("{} bytes is below the 16 MiB minimum", s.memory_bytes)));
+        return Err(value_err(
+            "memory_limit",
+            "resolved",
+            format!("{} bytes is below the 16 MiB minimum", s.memory_bytes),
+        ));
     }
     if s.memory_swap_bytes < s.memory_bytes {
         return Err(value_err(
@@ -381,16 +385,28 @@ fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), ConfigError> {
         return Err(value_err("timeout_seconds", "resolved", "must be between 1 second and 7 days".into()));
     }
     if s.pids_limit < 8 {
-        return Err(value_err("pids_limit", "resolved", "must be at least 8 (Python and its BLAS threads need a few)".into()));
+        return Err(value_err(
+            "pids_limit",
+            "resolved",
+            "must be at least 8 (Python and its BLAS threads need a few)".into(),
+        ));
     }
     if s.tmpfs.size_bytes == 0 {
         return Err(value_err("tmpfs.size", "resolved", "must be greater than zero".into()));
     }
     if !s.tmpfs.path.starts_with('/') || s.tmpfs.path.contains([',', ':']) {
-        return Err(value_err("tmpfs.path", "resolved", format!("`{}` must be an absolute path without `,` or `:`", s.tmpfs.path)));
+        return Err(value_err(
+            "tmpfs.path",
+            "resolved",
+            format!("`{}` must be an absolute path without `,` or `:`", s.tmpfs.path),
+        ));
     }
     if s.tmpfs.options.split(',').any(|o| o.trim().starts_with("size=")) {
-        return Err(value_err("tmpfs.options", "resolved", "set the size with `tmpfs.size`, not in the options".into()));
+        return Err(value_err(
+            "tmpfs.options",
+            "resolved",
+            "set the size with `tmpfs.size`, not in the options".into(),
+        ));
     }
     if s.output_limit_bytes < 1024 {
         return Err(value_err("output_limit_bytes", "resolved", "must be at least 1024".into()));
@@ -465,7 +481,8 @@ pub fn parse_size(key: &str, v: &str, origin: &str) -> Result<u64, ConfigError> 
         "t" | "tb" | "tib" => 1 << 40,
         other => return Err(value_err(key, origin, format!("unknown size unit `{other}` in `{v}` (use b, k, m, g)"))),
     };
-    let n: f64 = num.parse().map_err(|_| value_err(key, origin, format!("`{v}` is not a size such as `512m` or `2g`")))?;
+    let n: f64 =
+        num.parse().map_err(|_| value_err(key, origin, format!("`{v}` is not a size such as `512m` or `2g`")))?;
     let bytes = n * mult as f64;
     if !bytes.is_finite() || bytes < 1.0 || bytes > (u64::MAX / 2) as f64 {
         return Err(value_err(key, origin, format!("`{v}` is out of range")));
@@ -515,8 +532,12 @@ mod tests {
 
     #[test]
     fn memory_env_over_file() {
-        let s = resolve_with(Some("docker:\n  memory_limit: 1g\n"), &[("DOCKER_MEMORY_LIMIT", "512m")], Overrides::default())
-            .expect("ok");
+        let s = resolve_with(
+            Some("docker:\n  memory_limit: 1g\n"),
+            &[("DOCKER_MEMORY_LIMIT", "512m")],
+            Overrides::default(),
+        )
+        .expect("ok");
         assert_eq!(s.memory_bytes, 512 << 20);
     }
 
@@ -529,8 +550,9 @@ mod tests {
 
     #[test]
     fn finsandbox_env_name_over_docker_env_name() {
-        let s = resolve_with(None, &[("DOCKER_CPU_LIMIT", "1.5"), ("FINSANDBOX_CPU_LIMIT", "0.25")], Overrides::default())
-            .expect("ok");
+        let s =
+            resolve_with(None, &[("DOCKER_CPU_LIMIT", "1.5"), ("FINSANDBOX_CPU_LIMIT", "0.25")], Overrides::default())
+                .expect("ok");
         assert_eq!(s.cpus, 0.25);
     }
 
@@ -601,7 +623,8 @@ mod tests {
 
     #[test]
     fn disabled_by_env_is_refused() {
-        let err = resolve_with(None, &[("DOCKER_SANDBOX_ENABLED", "false")], Overrides::default()).expect_err("refused");
+        let err =
+            resolve_with(None, &[("DOCKER_SANDBOX_ENABLED", "false")], Overrides::default()).expect_err("refused");
         assert!(matches!(err, ConfigError::Disabled { .. }));
     }
 
@@ -657,7 +680,8 @@ mod tests {
 
     #[test]
     fn seccomp_path_relative_to_project_of_config_file() {
-        let s = resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
+        let s =
+            resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
         assert_eq!(s.seccomp_profile, PathBuf::from("/proj/seccomp/x.json"));
     }
 
@@ -677,8 +701,13 @@ mod tests {
     fn the_shipped_config_file_parses_and_matches_defaults() {
         let text = include_str!("../config/docker_config.yaml");
         let f = parse_file(Path::new("config/docker_config.yaml"), text).expect("shipped config parses");
-        let s = resolve(Some((Path::new("/p/config/docker_config.yaml"), &f)), &EnvMap::new(), &Overrides::default(), Path::new("/p"))
-            .expect("shipped config valid");
+        let s = resolve(
+            Some((Path::new("/p/config/docker_config.yaml"), &f)),
+            &EnvMap::new(),
+            &Overrides::default(),
+            Path::new("/p"),
+        )
+        .expect("shipped config valid");
         let d = resolve(None, &EnvMap::new(), &Overrides::default(), Path::new("/p")).expect("defaults");
         assert_eq!(s, d, "config/docker_config.yaml must restate the built-in defaults");
     }

@@ -64,9 +64,13 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
             }
         }
     }
-    let missing: Vec<&str> = [("date", has_date), ("symbol", has_symbol)].iter().filter(|(_, ok)| !ok).map(|(n, _)| *n).collect();
+    let missing: Vec<&str> =
+        [("date", has_date), ("symbol", has_symbol)].iter().filter(|(_, ok)| !ok).map(|(n, _)| *n).collect();
     if !missing.is_empty() {
-        return Err(err(format!("missing column(s) {}: the long layout needs `date`, `symbol` and field columns", missing.join(", "))));
+        return Err(err(format!(
+            "missing column(s) {}: the long layout needs `date`, `symbol` and field columns",
+            missing.join(", ")
+        )));
     }
     if fields.is_empty() {
         return Err(err("has no numeric field columns (such as `close`)".into()));

@@ -104,12 +104,10 @@ impl ConfigError {
             ConfigError::Disabled { .. } => {
                 Some("set `docker.enabled: true` (the default) or unset `DOCKER_SANDBOX_ENABLED`".into())
             }
-            ConfigError::Insecure { .. } => Some(
-                "pass `--allow-insecure` to run anyway; the result then records `insecure: true`".into(),
-            ),
-            ConfigError::Parse { .. } => {
-                Some("see README.md, section `Configuration`, for the accepted keys".into())
+            ConfigError::Insecure { .. } => {
+                Some("pass `--allow-insecure` to run anyway; the result then records `insecure: true`".into())
             }
+            ConfigError::Parse { .. } => Some("see README.md, section `Configuration`, for the accepted keys".into()),
             _ => None,
         }
     }
@@ -188,10 +186,9 @@ pub enum InputError {
 impl InputError {
     fn hint(&self) -> Option<String> {
         match self {
-            InputError::Data { .. } => Some(
-                "--data takes a Parquet file in long layout: columns `date`, `symbol` and numeric fields"
-                    .into(),
-            ),
+            InputError::Data { .. } => {
+                Some("--data takes a Parquet file in long layout: columns `date`, `symbol` and numeric fields".into())
+            }
             _ => None,
         }
     }

@@ -52,7 +52,7 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     let source = read_strategy(req.strategy)?;
     let data = crate::data::inspect(req.data)?;
     check_seccomp(&s.seccomp_profile)?;
-    engine::preflight(req.engine)?;
+    let engine_info = engine::preflight(req.engine)?;
     let image = engine::check_image(req.engine, &s.image)?;
 
     let spec = RunSpec {
@@ -65,7 +65,8 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     };
     let name = spec.container_name();
     let args = engine::run_args(s, &spec);
-    let filename = req.strategy.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "strategy.py".into());
+    let filename =
+        req.strategy.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "strategy.py".into());
     let input = harness::request(&source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES);
 
     let mut guard = ContainerGuard { engine: req.engine, name: name.clone(), armed: true };
@@ -83,7 +84,7 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     guard.armed = false;
 
     let verdict = decide(&observed, state.as_ref());
-    Ok(assemble(req, &spec, &image, observed, state, verdict, removed, &source, &data.path))
+    Ok(assemble(req, &spec, &image, observed, state, verdict, removed, &source, &data, &engine_info))
 }
 
 /// What watching the container produced.
@@ -113,9 +114,11 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
             Ok(())
         });
     let started = Instant::now();
-    let handle = expr
-        .start()
-        .map_err(|e| EngineError::Command { command: req.engine.name() + " run", status: "could not start".into(), stderr: e.to_string() })?;
+    let handle = expr.start().map_err(|e| EngineError::Command {
+        command: req.engine.name() + " run",
+        status: "could not start".into(),
+        stderr: e.to_string(),
+    })?;
     // Our copies of the pipes' write ends live in the expression: drop it so
     // the readers see end-of-file when the engine CLI exits.
     drop(expr);
@@ -255,7 +258,8 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
                 v.error = err("InvalidOutput", "the process exited without sending a result");
             } else {
                 v.status = Status::StrategyError;
-                let how = if code == 137 { "was killed (SIGKILL)".to_string() } else { format!("exited with code {code}") };
+                let how =
+                    if code == 137 { "was killed (SIGKILL)".to_string() } else { format!("exited with code {code}") };
                 v.error = err("ProcessExit", format!("the strategy process {how} before sending a result"));
             }
             return v;
@@ -305,7 +309,11 @@ trait OrDefaultError {
 
 impl OrDefaultError for Option<SummaryError> {
     fn unwrap_or_default_error(self) -> SummaryError {
-        self.unwrap_or(SummaryError { kind: "HarnessError".into(), message: "no details".into(), traceback: String::new() })
+        self.unwrap_or(SummaryError {
+            kind: "HarnessError".into(),
+            message: "no details".into(),
+            traceback: String::new(),
+        })
     }
 }
 
@@ -328,7 +336,8 @@ fn assemble(
     v: Verdict,
     removed: bool,
     source: &str,
-    data_path: &Path,
+    data: &crate::data::DataInfo,
+    engine_info: &engine::EngineInfo,
 ) -> RunResult {
     let s = req.settings;
     let mut versions: std::collections::BTreeMap<String, String> = image
@@ -343,13 +352,24 @@ fn assemble(
         warnings.extend(sum.warnings.iter().cloned());
     }
     if o.decoder.stdout.truncated() {
-        warnings.push(format!("stdout was {} bytes; only the last {} were kept", o.decoder.stdout.total(), s.output_limit_bytes));
+        warnings.push(format!(
+            "stdout was {} bytes; only the last {} were kept",
+            o.decoder.stdout.total(),
+            s.output_limit_bytes
+        ));
     }
     if o.stderr.truncated() {
-        warnings.push(format!("stderr was {} bytes; only the last {} were kept", o.stderr.total(), s.output_limit_bytes));
+        warnings.push(format!(
+            "stderr was {} bytes; only the last {} were kept",
+            o.stderr.total(),
+            s.output_limit_bytes
+        ));
     }
     if !removed {
-        warnings.push(format!("container `{}` was kept (cleanup_on_exit: false); remove it with `docker rm`", spec.container_name()));
+        warnings.push(format!(
+            "container `{}` was kept (cleanup_on_exit: false); remove it with `docker rm`",
+            spec.container_name()
+        ));
     }
     let memory_peak_mb = v.summary.as_ref().and_then(|s| s.max_rss_kb).map(|kb| kb as f64 / 1024.0);
     let status = v.status;
@@ -362,7 +382,11 @@ fn assemble(
         execution_time_s: (o.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
         memory_peak_mb: memory_peak_mb.map(|m| (m * 10.0).round() / 10.0),
         memory_peak_source: memory_peak_mb.map(|_| "harness_rusage"),
-        stdout: Output { text: o.decoder.stdout.text(), truncated: o.decoder.stdout.truncated(), bytes: o.decoder.stdout.total() },
+        stdout: Output {
+            text: o.decoder.stdout.text(),
+            truncated: o.decoder.stdout.truncated(),
+            bytes: o.decoder.stdout.total(),
+        },
         stderr: Output { text: o.stderr.text(), truncated: o.stderr.truncated(), bytes: o.stderr.total() },
         error: v.error,
         position: v.position,
@@ -372,6 +396,7 @@ fn assemble(
             image_id: Some(image.id.clone()),
             runtime: s.runtime.clone().unwrap_or_else(|| "default".into()),
             engine: req.engine.name(),
+            engine_version: engine_info.server_version.clone(),
             removed,
         },
         limits: Limits {
@@ -392,7 +417,9 @@ fn assemble(
         strategy: StrategyInfo {
             path: req.strategy.display().to_string(),
             sha256: hex_sha256(source.as_bytes()),
-            data: data_path.display().to_string(),
+            data: data.path.display().to_string(),
+            data_rows: data.rows,
+            data_fields: data.fields.clone(),
         },
         warnings,
     }
@@ -416,7 +443,11 @@ impl Drop for ContainerGuard<'_> {
 fn read_strategy(path: &Path) -> Result<String, InputError> {
     let meta = std::fs::metadata(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
     if meta.len() > MAX_STRATEGY_BYTES {
-        return Err(InputError::StrategyTooLarge { path: path.to_path_buf(), size: meta.len(), limit: MAX_STRATEGY_BYTES });
+        return Err(InputError::StrategyTooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: MAX_STRATEGY_BYTES,
+        });
     }
     let bytes = std::fs::read(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
     String::from_utf8(bytes).map_err(|_| InputError::StrategyEncoding { path: path.to_path_buf() })
@@ -450,7 +481,9 @@ fn new_run_id() -> String {
 }
 
 pub fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_else(|_| "unknown".into())
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 pub fn hex_sha256(bytes: &[u8]) -> String {
@@ -474,15 +507,22 @@ mod tests {
         let mut d = Decoder::new(1024, 1 << 20);
         d.feed(stream);
         d.finish();
-        Observed { decoder: d, stderr: Tail::new(1024), cli_exit: Some(cli_exit), timed_out, elapsed: Duration::from_secs(1) }
+        Observed {
+            decoder: d,
+            stderr: Tail::new(1024),
+            cli_exit: Some(cli_exit),
+            timed_out,
+            elapsed: Duration::from_secs(1),
+        }
     }
 
     fn state(exit: i64, oom: bool) -> ContainerState {
-        ContainerState { exit_code: exit, oom_killed: oom, error: String::new() }
+        ContainerState { exit_code: exit, oom_killed: oom }
     }
 
     fn ok_stream() -> Vec<u8> {
-        let pos = crate::position::testutil::write(&[1, 2], &[crate::position::testutil::Col::B("A", vec![true, false])]);
+        let pos =
+            crate::position::testutil::write(&[1, 2], &[crate::position::testutil::Col::B("A", vec![true, false])]);
         let mut s = frame(b'P', &pos);
         s.extend(frame(b'R', br#"{"protocol":1,"status":"ok"}"#));
         s
@@ -509,7 +549,10 @@ mod tests {
 
     #[test]
     fn python_memory_error_means_memory_limit() {
-        let s = frame(b'R', br#"{"protocol":1,"status":"strategy_error","error":{"type":"MemoryError","message":"","traceback":""}}"#);
+        let s = frame(
+            b'R',
+            br#"{"protocol":1,"status":"strategy_error","error":{"type":"MemoryError","message":"","traceback":""}}"#,
+        );
         let v = decide(&observed(&s, 1, false), Some(&state(1, false)));
         assert_eq!(v.status, Status::MemoryLimit);
     }
@@ -565,7 +608,10 @@ mod tests {
 
     #[test]
     fn harness_failure_is_engine_error() {
-        let s = frame(b'R', br#"{"protocol":1,"status":"harness_error","error":{"type":"OSError","message":"no data","traceback":""}}"#);
+        let s = frame(
+            b'R',
+            br#"{"protocol":1,"status":"harness_error","error":{"type":"OSError","message":"no data","traceback":""}}"#,
+        );
         let v = decide(&observed(&s, 3, false), Some(&state(3, false)));
         assert_eq!(v.status, Status::EngineError);
     }

@@ -112,7 +112,9 @@ pub fn build(engine: &Engine, opts: &BuildOptions, env: &EnvMap) -> Result<Optio
 fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Progress) -> Result<(), EngineError> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        return Err(EngineError::Build("`--method debootstrap` needs root (debootstrap and chroot); run it with sudo".into()));
+        return Err(EngineError::Build(
+            "`--method debootstrap` needs root (debootstrap and chroot); run it with sudo".into(),
+        ));
     }
     let debootstrap = which::which("debootstrap")
         .map_err(|_| EngineError::Build("`debootstrap` is not installed; `apt-get install debootstrap`".into()))?;
@@ -143,24 +145,47 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
 
     p.step("pip: fetching the pinned wheels (hash-checked)");
     let cache = wheel_cache(env);
-    std::fs::create_dir_all(&cache).map_err(|e| EngineError::Build(format!("cannot create `{}`: {e}", cache.display())))?;
+    std::fs::create_dir_all(&cache)
+        .map_err(|e| EngineError::Build(format!("cannot create `{}`: {e}", cache.display())))?;
     let lock = work.path().join("requirements.lock");
     std::fs::write(&lock, REQUIREMENTS).map_err(|e| EngineError::Build(e.to_string()))?;
-    let platform = ["--only-binary=:all:", "--platform", "manylinux2014_x86_64", "--python-version", "3.11", "--implementation", "cp"];
-    let mut download: Vec<OsString> = ["-m", "pip", "download", "--no-deps", "--require-hashes", "--disable-pip-version-check"]
-        .iter()
-        .map(OsString::from)
-        .collect();
-    download.extend(platform.iter().map(OsString::from));
-    download.extend([OsString::from("-r"), lock.clone().into_os_string(), OsString::from("-d"), cache.clone().into_os_string()]);
-    run_step("pip download", duct::cmd(&python, download))?;
-
-    p.step("pip: installing the wheels into the image");
-    let mut install: Vec<OsString> =
-        ["-m", "pip", "install", "--no-deps", "--no-index", "--require-hashes", "--no-compile", "--disable-pip-version-check"]
+    let platform = [
+        "--only-binary=:all:",
+        "--platform",
+        "manylinux2014_x86_64",
+        "--python-version",
+        "3.11",
+        "--implementation",
+        "cp",
+    ];
+    let mut download: Vec<OsString> =
+        ["-m", "pip", "download", "--no-deps", "--require-hashes", "--disable-pip-version-check"]
             .iter()
             .map(OsString::from)
             .collect();
+    download.extend(platform.iter().map(OsString::from));
+    download.extend([
+        OsString::from("-r"),
+        lock.clone().into_os_string(),
+        OsString::from("-d"),
+        cache.clone().into_os_string(),
+    ]);
+    run_step("pip download", duct::cmd(&python, download))?;
+
+    p.step("pip: installing the wheels into the image");
+    let mut install: Vec<OsString> = [
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-index",
+        "--require-hashes",
+        "--no-compile",
+        "--disable-pip-version-check",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
     install.extend(platform.iter().map(OsString::from));
     install.extend([
         OsString::from("--find-links"),
@@ -177,11 +202,22 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
     append(&rootfs.join("etc/group"), GROUP_LINE)?;
     run_step(
         "compileall",
-        duct::cmd!("chroot", &rootfs, "python3", "-m", "compileall", "-q", "-j0", "/usr/local/lib/python3.11", "/usr/lib/python3"),
+        duct::cmd!(
+            "chroot",
+            &rootfs,
+            "python3",
+            "-m",
+            "compileall",
+            "-q",
+            "-j0",
+            "/usr/local/lib/python3.11",
+            "/usr/lib/python3"
+        ),
     )?;
-    let py_version = duct::cmd!("chroot", &rootfs, "python3", "-c", "import platform; print(platform.python_version())")
-        .read()
-        .map_err(|e| EngineError::Build(format!("python3 in the new rootfs does not run: {e}")))?;
+    let py_version =
+        duct::cmd!("chroot", &rootfs, "python3", "-c", "import platform; print(platform.python_version())")
+            .read()
+            .map_err(|e| EngineError::Build(format!("python3 in the new rootfs does not run: {e}")))?;
     for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
         clear_dir(&rootfs.join(dir));
     }
@@ -212,7 +248,8 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
 fn build_dockerfile(engine: &Engine, opts: &BuildOptions, p: &Progress) -> Result<(), EngineError> {
     let work = tempfile::tempdir().map_err(|e| EngineError::Build(e.to_string()))?;
     std::fs::write(work.path().join("Dockerfile"), DOCKERFILE).map_err(|e| EngineError::Build(e.to_string()))?;
-    std::fs::write(work.path().join("requirements.lock"), REQUIREMENTS).map_err(|e| EngineError::Build(e.to_string()))?;
+    std::fs::write(work.path().join("requirements.lock"), REQUIREMENTS)
+        .map_err(|e| EngineError::Build(e.to_string()))?;
     p.step("docker build: python:3.11-slim (pinned digest) + pinned wheels");
     let mut args: Vec<OsString> = vec!["build".into(), "--pull=false".into(), "--tag".into(), opts.tag.clone().into()];
     for (k, v) in image_labels(Method::Dockerfile, "3.11") {

@@ -26,7 +26,9 @@ use report::Printer;
 fn main() {
     let cli = Cli::parse();
     // The process environment is read once, here, and passed down.
-    let env: EnvMap = std::env::vars_os().map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned())).collect();
+    let env: EnvMap = std::env::vars_os()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .collect();
     let printer = Printer {
         json: cli.json,
         quiet: cli.quiet,
@@ -73,8 +75,12 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout();
             match what {
-                GenerateCommand::Completions { shell } => clap_complete::generate(*shell, &mut cmd, "finsandbox", &mut out),
-                GenerateCommand::Man => clap_mangen::Man::new(cmd).render(&mut out).map_err(|e| Error::Internal(e.to_string()))?,
+                GenerateCommand::Completions { shell } => {
+                    clap_complete::generate(*shell, &mut cmd, "finsandbox", &mut out)
+                }
+                GenerateCommand::Man => {
+                    clap_mangen::Man::new(cmd).render(&mut out).map_err(|e| Error::Internal(e.to_string()))?
+                }
             }
             Ok(error::code::OK)
         }

@@ -46,7 +46,8 @@ pub struct PositionSummary {
 
 impl Position {
     pub fn decode(payload: Vec<u8>) -> Result<Position, String> {
-        let reader = SerializedFileReader::new(Bytes::from(payload)).map_err(|e| format!("unreadable position: {e}"))?;
+        let reader =
+            SerializedFileReader::new(Bytes::from(payload)).map_err(|e| format!("unreadable position: {e}"))?;
         let md = reader.metadata();
         let schema = md.file_metadata().schema_descr();
         let ncols = schema.num_columns();
@@ -150,7 +151,8 @@ fn read_dates(reader: ColumnReader, n: usize) -> Result<Vec<i32>, String> {
     };
     let mut values = Vec::with_capacity(n);
     let mut defs = Vec::with_capacity(n);
-    let (records, _, _) = r.read_records(n, Some(&mut defs), None, &mut values).map_err(|e| format!("unreadable dates: {e}"))?;
+    let (records, _, _) =
+        r.read_records(n, Some(&mut defs), None, &mut values).map_err(|e| format!("unreadable dates: {e}"))?;
     if records != n || values.len() != n {
         return Err("the `date` column has missing values".into());
     }
@@ -232,7 +234,8 @@ pub mod testutil {
         schema.push('}');
         let schema = Arc::new(parse_message_type(&schema).expect("schema"));
         let mut buf = Vec::new();
-        let mut w = SerializedFileWriter::new(&mut buf, schema, Arc::new(WriterProperties::builder().build())).expect("writer");
+        let mut w =
+            SerializedFileWriter::new(&mut buf, schema, Arc::new(WriterProperties::builder().build())).expect("writer");
         let mut rg = w.next_row_group().expect("rg");
         let mut i = 0;
         while let Some(mut col) = rg.next_column().expect("col") {
@@ -266,7 +269,8 @@ mod tests {
 
     #[test]
     fn decodes_floats_with_nulls_as_nan() {
-        let bytes = write(&[19000, 19001], &[Col::F("AAA", vec![Some(0.5), None]), Col::F("BBB", vec![None, Some(1.0)])]);
+        let bytes =
+            write(&[19000, 19001], &[Col::F("AAA", vec![Some(0.5), None]), Col::F("BBB", vec![None, Some(1.0)])]);
         let p = Position::decode(bytes).expect("valid");
         assert_eq!(p.symbols, ["AAA", "BBB"]);
         assert_eq!(p.dates, [19000, 19001]);

@@ -19,9 +19,13 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Status {
     Ok,
     StrategyError,
+    /// Source screening refused the strategy; the screening gate is not built yet.
+    #[allow(dead_code)]
     Rejected,
     Timeout,
     MemoryLimit,
+    /// The runtime monitor killed the run on a policy; the monitor is not built yet.
+    #[allow(dead_code)]
     Killed,
     EngineError,
     InvalidOutput,
@@ -69,6 +73,7 @@ pub struct ContainerInfo {
     pub image_id: Option<String>,
     pub runtime: String,
     pub engine: String,
+    pub engine_version: String,
     pub removed: bool,
 }
 
@@ -116,6 +121,8 @@ pub struct StrategyInfo {
     pub path: String,
     pub sha256: String,
     pub data: String,
+    pub data_rows: i64,
+    pub data_fields: Vec<String>,
 }
 
 /// Where output goes: data on stdout, everything else on stderr.
@@ -219,7 +226,12 @@ fn human(r: &RunResult, color: bool) -> String {
         }
         let lines: Vec<&str> = o.text.trim_end().lines().collect();
         let shown = &lines[lines.len().saturating_sub(10)..];
-        let mut t = format!("  {name} (last {} of {} lines{}):\n", shown.len(), lines.len(), if o.truncated { ", truncated" } else { "" });
+        let mut t = format!(
+            "  {name} (last {} of {} lines{}):\n",
+            shown.len(),
+            lines.len(),
+            if o.truncated { ", truncated" } else { "" }
+        );
         for l in shown {
             t.push_str(&format!("    | {l}\n"));
         }

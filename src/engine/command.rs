@@ -45,7 +45,11 @@ impl Engine {
             .stderr_capture()
             .unchecked()
             .start()
-            .map_err(|e| EngineError::Command { command: command.clone(), status: "could not start".into(), stderr: e.to_string() })?;
+            .map_err(|e| EngineError::Command {
+                command: command.clone(),
+                status: "could not start".into(),
+                stderr: e.to_string(),
+            })?;
         let waited = handle.wait_timeout(timeout).map_err(|e| EngineError::Command {
             command: command.clone(),
             status: "wait failed".into(),

@@ -5,6 +5,6 @@ mod argv;
 mod command;
 mod ops;
 
-pub use argv::{label, labels, run_args, RunSpec, DATA_TARGET, SANDBOX_USER};
-pub use command::{shell_join, Engine};
-pub use ops::{check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo, QUICK};
+pub use argv::{run_args, RunSpec, DATA_TARGET};
+pub use command::Engine;
+pub use ops::{check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo};

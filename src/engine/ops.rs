@@ -21,7 +21,8 @@ const MIN_API: (u32, u32) = (1, 41);
 /// Find the engine CLI: `--engine`, else `FINSANDBOX_ENGINE`, else `docker`.
 /// A value with a slash is a path; anything else is looked up on PATH.
 pub fn locate(flag: Option<&str>, env: &EnvMap) -> Result<Engine, EngineError> {
-    let name = flag.map(str::to_string).or_else(|| env.get(crate::config::env::ENGINE).cloned()).filter(|s| !s.is_empty());
+    let name =
+        flag.map(str::to_string).or_else(|| env.get(crate::config::env::ENGINE).cloned()).filter(|s| !s.is_empty());
     let name = name.unwrap_or_else(|| "docker".to_string());
     let path = if name.contains('/') {
         let p = PathBuf::from(&name);
@@ -53,7 +54,6 @@ struct ServerVersion {
 #[derive(Debug, Clone)]
 pub struct EngineInfo {
     pub server_version: String,
-    pub api_version: String,
 }
 
 /// The engine answers and is new enough.
@@ -76,12 +76,13 @@ pub fn parse_version(json: &str) -> Result<EngineInfo, EngineError> {
     let doc: VersionDoc = serde_json::from_str(json.trim())
         .map_err(|e| EngineError::Unavailable { message: format!("unreadable `version` output: {e}") })?;
     let server = doc.server.ok_or_else(|| EngineError::Unavailable { message: "the CLI reports no server".into() })?;
-    let api = parse_api(&server.api_version)
-        .ok_or_else(|| EngineError::Unavailable { message: format!("unreadable API version `{}`", server.api_version) })?;
+    let api = parse_api(&server.api_version).ok_or_else(|| EngineError::Unavailable {
+        message: format!("unreadable API version `{}`", server.api_version),
+    })?;
     if api < MIN_API {
         return Err(EngineError::TooOld { found: server.api_version, needed: format!("{}.{}", MIN_API.0, MIN_API.1) });
     }
-    Ok(EngineInfo { server_version: server.version, api_version: server.api_version })
+    Ok(EngineInfo { server_version: server.version })
 }
 
 fn parse_api(v: &str) -> Option<(u32, u32)> {
@@ -148,8 +149,6 @@ pub struct ContainerState {
     pub exit_code: i64,
     #[serde(rename = "OOMKilled", default)]
     pub oom_killed: bool,
-    #[serde(rename = "Error", default)]
-    pub error: String,
 }
 
 pub fn inspect_state(engine: &Engine, name: &str) -> Result<ContainerState, EngineError> {
@@ -240,8 +239,8 @@ mod tests {
 
     #[test]
     fn container_state_parses() {
-        let s: ContainerState = serde_json::from_str(r#"{"Status":"exited","ExitCode":137,"OOMKilled":true,"Error":""}"#)
-            .expect("parses");
+        let s: ContainerState =
+            serde_json::from_str(r#"{"Status":"exited","ExitCode":137,"OOMKilled":true,"Error":""}"#).expect("parses");
         assert_eq!(s.exit_code, 137);
         assert!(s.oom_killed);
     }

@@ -247,12 +247,28 @@ def main():
         install_finlab_shim(data, recorder)
         filename = request.get("filename") or "strategy.py"
         STRATEGY_FILENAME[0] = filename
-        code = compile(request["source"], filename, "exec")
+        source = request["source"]
+        # Tracebacks show the strategy's source lines: that is what lets an
+        # LLM loop repair the code from the error alone.
+        import linecache
+
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     except BaseException as err:  # the harness itself failed: not the strategy's fault
         summary["status"] = "harness_error"
         summary["error"] = {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc()}
         channel.send(b"R", json.dumps(summary).encode())
         os._exit(3)
+    try:
+        code = compile(source, filename, "exec")
+    except (SyntaxError, ValueError) as err:
+        summary["status"] = "strategy_error"
+        summary["error"] = {
+            "type": type(err).__name__,
+            "message": str(err),
+            "traceback": "".join(traceback.format_exception_only(type(err), err)),
+        }
+        channel.send(b"R", json.dumps(summary).encode())
+        os._exit(1)
 
     pump = redirect_stdout(channel)
     namespace = {"__name__": "__main__", "__file__": filename, "data": data}

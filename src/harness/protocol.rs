@@ -85,8 +85,10 @@ mod tests {
 
     #[test]
     fn summary_parses_and_checks_protocol_and_status() {
-        let s = Summary::parse(br#"{"protocol":1,"status":"strategy_error","error":{"type":"ValueError","message":"m","traceback":"tb"}}"#)
-            .expect("ok");
+        let s = Summary::parse(
+            br#"{"protocol":1,"status":"strategy_error","error":{"type":"ValueError","message":"m","traceback":"tb"}}"#,
+        )
+        .expect("ok");
         assert_eq!(s.error.map(|e| e.kind), Some("ValueError".into()));
         assert!(Summary::parse(br#"{"protocol":2,"status":"ok"}"#).is_err());
         assert!(Summary::parse(br#"{"protocol":1,"status":"great_success"}"#).is_err());

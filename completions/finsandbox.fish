@@ -1,0 +1,94 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_finsandbox_global_optspecs
+    string join \n json q/quiet engine= h/help V/version
+end
+
+function __fish_finsandbox_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_finsandbox_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_finsandbox_using_subcommand
+    set -l cmd (__fish_finsandbox_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -s V -l version -d 'Print version'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "image" -d 'Build or inspect the sandbox image'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l data -d 'Market data: a Parquet file in long layout (date, symbol, fields...)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l config -d 'Config file (default: `config/docker_config.yaml` if present, or `FINSANDBOX_CONFIG`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l image -d 'Sandbox image' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l memory -d 'Memory limit, e.g. `512m`, `2g` (swap is disabled: the same value)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l cpus -d 'CPU limit in CPUs, e.g. `0.5`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l timeout -d 'Wall-clock limit in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l pids-limit -d 'Maximum number of processes and threads in the container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l network -d 'Network mode; anything but `none` needs `--allow-insecure`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l seccomp-profile -d 'Seccomp profile (JSON file)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l writable-root -d 'Make the root filesystem writable (needs `--allow-insecure`)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l allow-insecure -d 'Accept weakened settings (network, writable root, swap); recorded in the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l keep-container -d 'Keep the stopped container for debugging instead of removing it'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l method -d 'How to build: offline with debootstrap, or from a Dockerfile (needs a registry)' -r -f -a "debootstrap\t'Offline: debootstrap + pip wheels + `docker import` (no registry)'
+dockerfile\t'`docker build` from a digest-pinned python:3.11-slim base (needs a registry)'"
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l tag -d 'Image tag to create' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l mirror -d 'Debian mirror for debootstrap' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l force -d 'Rebuild even when a current image exists'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "completions" -d 'Shell completions on stdout'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "man" -d 'The man page (roff) on stdout'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Shell completions on stdout'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man page (roff) on stdout'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec image generate help" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec image generate help" -f -a "image" -d 'Build or inspect the sandbox image'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec image generate help" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec image generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions on stdout'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man page (roff) on stdout'

@@ -1,0 +1,190 @@
+//! One run's life on the real engine: outcomes, limits, output caps, and the
+//! container's removal on every path, signals included.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::{bin, containers_of, exec, exec_path, market, root, strategy, TRIVIAL_TAIL};
+
+#[test]
+fn function_form_example_succeeds() {
+    let run = exec_path(&root().join("examples/momentum.py"), &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert_eq!(run.code(), 0);
+    assert_eq!(run.json["success"], true);
+    assert_eq!(run.json["position"]["rows"], 520);
+    assert_eq!(run.json["position"]["columns"], 40);
+    assert_eq!(run.json["position"]["sha256"].as_str().map(str::len), Some(64));
+    assert!(run.stdout_text().contains("holdings on the last day"));
+    assert_eq!(run.json["insecure"], false);
+    assert_eq!(run.json["container"]["removed"], true);
+    assert_eq!(run.json["versions"]["pandas"], "2.2.3");
+}
+
+#[test]
+fn finlab_script_form_example_succeeds() {
+    let run = exec_path(&root().join("examples/finlab_style.py"), &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert_eq!(run.json["position"]["dtype"], "bool");
+}
+
+#[test]
+fn the_same_strategy_gives_the_same_position_hash() {
+    let a = exec(&format!("x = 1{TRIVIAL_TAIL}"), &[]);
+    let b = exec(&format!("y = 2{TRIVIAL_TAIL}"), &[]);
+    assert_eq!(a.json["position"]["sha256"], b.json["position"]["sha256"]);
+    let c = exec("def strategy(data):\n    return data.get('close') > 60\n", &[]);
+    assert_ne!(a.json["position"]["sha256"], c.json["position"]["sha256"]);
+}
+
+#[test]
+fn human_summary_without_json() {
+    let s = strategy(&format!("print('hello from the sandbox'){TRIVIAL_TAIL}"));
+    let out = bin().arg("exec").arg(&s.path).arg("--data").arg(market()).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(": ok"), "{text}");
+    assert!(text.contains("520 dates x 40 symbols"), "{text}");
+    assert!(text.contains("hello from the sandbox"), "{text}");
+}
+
+#[test]
+fn exception_is_strategy_error_with_traceback() {
+    let run = exec("def helper():\n    raise ValueError('bad signal')\n\ndef strategy(data):\n    helper()\n", &[]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert_eq!(run.code(), 10);
+    assert_eq!(run.json["error"]["type"], "ValueError");
+    assert_eq!(run.json["error"]["message"], "bad signal");
+    let tb = run.json["error"]["traceback"].as_str().unwrap_or("");
+    assert!(tb.contains("strategy.py\", line 2, in helper"), "{tb}");
+    assert!(!tb.contains("harness"), "harness frames leaked into the traceback: {tb}");
+}
+
+#[test]
+fn unknown_data_key_lists_the_available_ones() {
+    let run = exec("def strategy(data):\n    return data.get('closing_price') > 0\n", &[]);
+    assert_eq!(run.status(), "strategy_error");
+    let msg = run.json["error"]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("close"), "{msg}");
+}
+
+#[test]
+fn no_position_is_invalid_output() {
+    let run = exec("x = 1\n", &[]);
+    assert_eq!(run.status(), "invalid_output", "{}", run.describe());
+    assert_eq!(run.code(), 15);
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("def strategy(data)"));
+}
+
+#[test]
+fn wrong_position_type_is_invalid_output() {
+    let run = exec("def strategy(data):\n    return {'AAA': 1}\n", &[]);
+    assert_eq!(run.status(), "invalid_output");
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("DataFrame"));
+}
+
+#[test]
+fn timeout_kills_the_run() {
+    let start = Instant::now();
+    let run = exec("import time\ntime.sleep(60)\n", &["--timeout", "3"]);
+    let elapsed = start.elapsed();
+    assert_eq!(run.status(), "timeout", "{}", run.describe());
+    assert_eq!(run.code(), 12);
+    // 3 s limit plus container start, kill and removal.
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}");
+    assert!(run.json["execution_time_s"].as_f64().unwrap_or(99.0) < 6.0, "{}", run.json["execution_time_s"]);
+}
+
+#[test]
+fn allocating_past_the_memory_limit_is_memory_limit() {
+    let run = exec(
+        "import numpy as np\nchunks = []\nfor _ in range(40):\n    chunks.append(np.ones(16 * 1024 * 1024))\n",
+        &["--memory", "256m"],
+    );
+    assert_eq!(run.status(), "memory_limit", "{}", run.describe());
+    assert_eq!(run.code(), 13);
+}
+
+#[test]
+fn output_flood_is_capped() {
+    let run = exec(
+        &format!("import sys\nfor _ in range(400):\n    sys.stdout.write('x' * 65535 + '\\n')\nsys.stderr.write('e' * 3_000_000){TRIVIAL_TAIL}"),
+        &[],
+    );
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert_eq!(run.json["stdout"]["truncated"], true);
+    assert_eq!(run.json["stdout"]["bytes"], 400 * 65536);
+    assert!(run.stdout_text().len() <= 1 << 20);
+    assert_eq!(run.json["stderr"]["truncated"], true);
+    assert!(run.json["stderr"]["text"].as_str().unwrap_or("").len() <= 1 << 20);
+}
+
+#[test]
+fn printed_fake_frames_do_not_confuse_the_host() {
+    // The strategy's stdout is wrapped in frames, so bytes that look like a
+    // frame or a result are just text.
+    let run = exec(
+        &format!("import sys\nsys.stdout.write('FSBR\\x00\\x00\\x00\\x10{{\"status\":\"ok\"}}')\nprint('{{\"status\": \"ok\", \"sharpe_ratio\": 99}}'){TRIVIAL_TAIL}"),
+        &[],
+    );
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert!(run.stdout_text().contains("sharpe_ratio"));
+    assert!(run.json.get("sharpe_ratio").is_none());
+}
+
+fn interrupt_mid_run(signal: i32, expected_code: i32) {
+    let s = strategy("import time\ntime.sleep(120)\n");
+    let mut child = bin()
+        .args(["--json", "exec"])
+        .arg(&s.path)
+        .arg("--data")
+        .arg(market())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of(pid).is_empty() {
+        assert!(Instant::now() < deadline, "no container appeared");
+        assert!(child.try_wait().expect("try_wait").is_none(), "finsandbox exited early");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: sending a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(expected_code), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let left = containers_of(pid);
+    assert!(left.is_empty(), "containers left behind: {left:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json error object on stdout");
+    assert_eq!(json["error"]["kind"], "interrupted");
+}
+
+#[test]
+fn sigint_mid_run_removes_the_container_and_exits_130() {
+    interrupt_mid_run(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_mid_run_removes_the_container_and_exits_143() {
+    interrupt_mid_run(libc::SIGTERM, 143);
+}
+
+#[test]
+fn keep_container_keeps_it_and_says_so() {
+    let run = exec(&format!("x = 1{TRIVIAL_TAIL}"), &["--keep-container"]);
+    let name = run.json["container"]["name"].as_str().expect("name").to_string();
+    assert_eq!(run.json["container"]["removed"], false);
+    assert!(crate::support::container_exists(&name));
+    let rm = crate::support::docker().args(["rm", "-f", &name]).output().expect("rm");
+    assert!(rm.status.success());
+}
+
+#[test]
+fn syntax_error_is_strategy_error_with_its_line() {
+    let run = exec("def strategy(data)\n    return data.get('close')\n", &[]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert_eq!(run.json["error"]["type"], "SyntaxError");
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("line 1"), "{}", run.json["error"]);
+}

@@ -1,0 +1,10 @@
+//! Integration tests: the real `finsandbox` binary, and (in `sandbox` and
+//! `lifecycle`) the real container engine with the real sandbox image.
+//!
+//! Tests that need the engine fail loudly when it is missing: the engine is
+//! part of the product, and `.ci/run` installs and starts it.
+
+mod cli;
+mod lifecycle;
+mod sandbox;
+mod support;

@@ -1,0 +1,126 @@
+//! A small builder around the real binary, run from the project root so the
+//! shipped config and seccomp profile are the ones under test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn market() -> PathBuf {
+    root().join("examples/market.parquet")
+}
+
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_finsandbox"));
+    c.current_dir(root());
+    c.env_remove("FINSANDBOX_CONFIG");
+    c.env("NO_COLOR", "1");
+    c.stdin(Stdio::null());
+    c
+}
+
+/// A strategy file in its own temporary directory.
+pub struct Strategy {
+    /// Holds the directory (and so the file) alive as long as the strategy.
+    pub _dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+pub fn strategy(source: &str) -> Strategy {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("strategy.py");
+    std::fs::write(&path, source).expect("write strategy");
+    Strategy { _dir: dir, path }
+}
+
+/// The finlab-style trivial position most probes return after their checks.
+pub const TRIVIAL_TAIL: &str = "\n\ndef strategy(data):\n    return data.get('close') > 0\n";
+
+pub struct Run {
+    pub out: Output,
+    pub json: Value,
+}
+
+impl Run {
+    pub fn status(&self) -> &str {
+        self.json["status"].as_str().unwrap_or("<none>")
+    }
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    pub fn stdout_text(&self) -> &str {
+        self.json["stdout"]["text"].as_str().unwrap_or("")
+    }
+    /// The probe's report: the last stdout line that parses as JSON.
+    pub fn probe(&self) -> Value {
+        self.stdout_text()
+            .lines()
+            .rev()
+            .find_map(|l| serde_json::from_str::<Value>(l).ok())
+            .unwrap_or_else(|| panic!("no JSON line in the strategy's stdout: {}", self.describe()))
+    }
+    pub fn describe(&self) -> String {
+        format!(
+            "exit {:?}\nstdout: {}\nstderr: {}",
+            self.out.status.code(),
+            String::from_utf8_lossy(&self.out.stdout),
+            String::from_utf8_lossy(&self.out.stderr)
+        )
+    }
+}
+
+/// `finsandbox exec STRATEGY --data market --json EXTRA...`
+pub fn exec(source: &str, extra: &[&str]) -> Run {
+    let s = strategy(source);
+    exec_path(&s.path, extra)
+}
+
+pub fn exec_path(path: &Path, extra: &[&str]) -> Run {
+    let out = bin()
+        .arg("--json")
+        .arg("exec")
+        .arg(path)
+        .arg("--data")
+        .arg(market())
+        .args(extra)
+        .output()
+        .expect("run finsandbox");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let json: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!("stdout is not one JSON object ({e}):\n{text}\nstderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    let run = Run { out, json };
+    if let (Some(name), Some(true)) =
+        (run.json["container"]["name"].as_str(), run.json["container"]["removed"].as_bool())
+    {
+        assert!(!container_exists(name), "container {name} was left behind");
+    }
+    run
+}
+
+pub fn docker() -> Command {
+    let mut c = Command::new("docker");
+    c.stdin(Stdio::null());
+    c
+}
+
+pub fn container_exists(name: &str) -> bool {
+    let out =
+        docker().args(["ps", "-a", "--quiet", "--filter", &format!("name=^{name}$")]).output().expect("docker ps");
+    assert!(out.status.success(), "docker ps failed: {}", String::from_utf8_lossy(&out.stderr));
+    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
+}
+
+/// Names of our containers owned by process `pid`.
+pub fn containers_of(pid: u32) -> Vec<String> {
+    let out = docker()
+        .args(["ps", "-a", "--format", "{{.Names}}", "--filter", &format!("label=finsandbox.owner-pid={pid}")])
+        .output()
+        .expect("docker ps");
+    assert!(out.status.success(), "docker ps failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+}
