@@ -37,8 +37,14 @@ if ! engine_answers; then
     say "starting docker (systemctl)"
     systemctl start docker || true
   elif is_root; then
-    say "starting dockerd in the background (log: /var/log/finsandbox-dockerd.log)"
-    nohup dockerd --bridge=none --iptables=false >/var/log/finsandbox-dockerd.log 2>&1 &
+    # Flags only for what /etc/docker/daemon.json does not already set:
+    # dockerd refuses a directive given both ways.
+    flags=()
+    conf=/etc/docker/daemon.json
+    grep -qs '"bridge"' "$conf" || flags+=(--bridge=none)
+    grep -qs '"iptables"' "$conf" || flags+=(--iptables=false)
+    say "starting dockerd ${flags[*]} in the background (log: /var/log/finsandbox-dockerd.log)"
+    nohup dockerd "${flags[@]}" >/var/log/finsandbox-dockerd.log 2>&1 &
   fi
   for _ in $(seq 1 60); do engine_answers && break; sleep 1; done
   engine_answers || die "the Docker engine does not answer (see \`docker info\`); start it and run ./install.sh again"
