@@ -16,6 +16,17 @@ Exit codes: 0 ok, 10 strategy error, 11 rejected, 12 timeout, 13 memory limit,
 14 killed by policy, 15 invalid output, 3 engine unavailable or failed,
 4 bad input file, 2 usage or config error, 1 internal error, 130/143 interrupted.";
 
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  finsandbox validate strategy.py
+  finsandbox validate generated/*.py --json
+  cat strategy.py | finsandbox validate - --format sarif > findings.sarif
+
+Exit codes: 0 every file clean, 11 findings (rejected), 4 a file could not be
+read, 2 usage or config error. Rules: FS001 imports, FS002 forbidden builtins,
+FS003 dunder access, FS004 dangerous library surface, FS005 unreadable source,
+FS006 size and nesting limits.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "finsandbox",
@@ -44,6 +55,10 @@ pub enum Command {
     /// Run one strategy in the sandbox and report the result.
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(ExecArgs),
+
+    /// Screen strategy sources (tree-sitter, allow-list) without running them.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
 
     /// Build or inspect the sandbox image.
     #[command(subcommand)]
@@ -113,6 +128,32 @@ pub struct ExecArgs {
     /// Keep the stopped container for debugging instead of removing it.
     #[arg(long)]
     pub keep_container: bool,
+
+    /// Skip source screening (to test the container layer); recorded in the result.
+    #[arg(long)]
+    pub skip_screening: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Strategy files to screen; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Output format (`--json` is the same as `--format json`).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Config file for `screening:` settings.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]

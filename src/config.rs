@@ -20,9 +20,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::ConfigError;
+use crate::screen::Policy;
 
 /// Every environment variable finsandbox reads, in one place.
 pub mod env {
@@ -50,6 +51,16 @@ pub const DEFAULT_SECCOMP: &str = "seccomp/finsandbox.json";
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub docker: Option<DockerSection>,
+    pub screening: Option<ScreeningSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningSection {
+    /// Replaces the default allow-list (it does not extend it).
+    pub allowed_imports: Option<Vec<String>>,
+    pub max_source_bytes: Option<usize>,
+    pub max_nesting: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -96,8 +107,7 @@ pub struct Overrides {
 }
 
 /// Where a value came from, for error messages and the swap rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Layer {
     Default,
     File,
@@ -105,7 +115,7 @@ pub enum Layer {
     Flag,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tmpfs {
     pub path: String,
     pub size_bytes: u64,
@@ -113,7 +123,7 @@ pub struct Tmpfs {
 }
 
 /// The resolved, validated settings a run uses.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub image: String,
     pub memory_bytes: u64,
@@ -128,6 +138,7 @@ pub struct Settings {
     pub cleanup_on_exit: bool,
     pub runtime: Option<String>,
     pub output_limit_bytes: u64,
+    pub screening: Policy,
     /// Weakening settings the user accepted with `--allow-insecure`.
     pub insecure_reasons: Vec<String>,
 }
@@ -148,6 +159,7 @@ impl Default for Settings {
             cleanup_on_exit: true,
             runtime: None,
             output_limit_bytes: 1 << 20,
+            screening: Policy::default(),
             insecure_reasons: Vec::new(),
         }
     }
@@ -269,6 +281,10 @@ pub fn resolve(
                 s.output_limit_bytes = v;
             }
         }
+    }
+
+    if let Some((path, cfg)) = file {
+        s.screening = resolve_screening(Some((path, cfg)))?;
     }
 
     // Layer 3: the environment.
@@ -431,11 +447,49 @@ fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), ConfigError> {
     if s.seccomp_profile.as_os_str() == "unconfined" {
         weakened.push("seccomp_profile is `unconfined`".to_string());
     }
+    for m in &s.screening.allowed_imports {
+        let root = m.split('.').next().unwrap_or(m);
+        if crate::screen::is_dangerous_module(root) {
+            weakened.push(format!("screening.allowed_imports allows `{m}`"));
+        }
+    }
     if !weakened.is_empty() && !allow_insecure {
         return Err(ConfigError::Insecure { reasons: weakened });
     }
     s.insecure_reasons = weakened;
     Ok(())
+}
+
+/// The screening policy from the file's `screening:` section (defaults for
+/// anything absent). `validate` uses this alone: it needs no sandbox settings.
+pub fn resolve_screening(file: Option<(&Path, &FileConfig)>) -> Result<Policy, ConfigError> {
+    let mut p = Policy::default();
+    let Some((path, cfg)) = file else { return Ok(p) };
+    let origin = format!("config file `{}`", path.display());
+    let Some(sc) = &cfg.screening else { return Ok(p) };
+    if let Some(list) = &sc.allowed_imports {
+        for m in list {
+            let ok = !m.is_empty()
+                && m.split('.').all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            if !ok {
+                return Err(value_err("screening.allowed_imports", &origin, format!("`{m}` is not a module name")));
+            }
+        }
+        p.allowed_imports = list.clone();
+    }
+    if let Some(v) = sc.max_source_bytes {
+        if v == 0 || v > 16 << 20 {
+            return Err(value_err("screening.max_source_bytes", &origin, "must be between 1 and 16 MiB".into()));
+        }
+        p.max_source_bytes = v;
+    }
+    if let Some(v) = sc.max_nesting {
+        if !(4..=200).contains(&v) {
+            return Err(value_err("screening.max_nesting", &origin, "must be between 4 and 200".into()));
+        }
+        p.max_nesting = v;
+    }
+    Ok(p)
 }
 
 fn lookup<'a>(env: &'a EnvMap, names: (&'static str, &'static str)) -> Option<(&'static str, &'a str)> {
@@ -683,6 +737,32 @@ mod tests {
         let s =
             resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
         assert_eq!(s.seccomp_profile, PathBuf::from("/proj/seccomp/x.json"));
+    }
+
+    #[test]
+    fn screening_file_over_default() {
+        let s = resolve_with(Some("screening:\n  allowed_imports: [pandas, numpy]\n  max_nesting: 10\n"), &[], Overrides::default())
+            .expect("ok");
+        assert_eq!(s.screening.allowed_imports, ["pandas", "numpy"]);
+        assert_eq!(s.screening.max_nesting, 10);
+        assert_eq!(s.screening.max_source_bytes, 256 * 1024);
+    }
+
+    #[test]
+    fn allowing_a_dangerous_module_needs_allow_insecure() {
+        let yaml = Some("screening:\n  allowed_imports: [pandas, os]\n");
+        let err = resolve_with(yaml, &[], Overrides::default()).expect_err("refused");
+        assert!(err.to_string().contains("`os`"), "{err}");
+        let flags = Overrides { allow_insecure: true, ..Default::default() };
+        assert!(resolve_with(yaml, &[], flags).is_ok());
+    }
+
+    #[test]
+    fn bad_screening_values_are_errors() {
+        for yaml in ["screening:\n  allowed_imports: ['os system']\n", "screening:\n  max_nesting: 1\n"] {
+            assert!(resolve_with(Some(yaml), &[], Overrides::default()).is_err(), "{yaml}");
+        }
+        assert!(parse_file(Path::new("c.yaml"), "screening:\n  typo: 1\n").is_err());
     }
 
     #[test]

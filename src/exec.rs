@@ -26,7 +26,7 @@ use crate::engine::{self, ContainerState, Engine, ImageInfo, RunSpec};
 use crate::error::{code, ConfigError, EngineError, Error, InputError};
 use crate::harness::{self, Decoder, Summary, SummaryError, Tail};
 use crate::position::{Position, PositionSummary};
-use crate::report::{ContainerInfo, Limits, Output, RunResult, Status, StrategyInfo, SCHEMA_VERSION};
+use crate::report::{ContainerInfo, Limits, Output, RunResult, ScreeningInfo, Status, StrategyInfo, SCHEMA_VERSION};
 
 /// Strategies are source files, not data: anything bigger is a mistake.
 pub const MAX_STRATEGY_BYTES: u64 = 1 << 20;
@@ -45,11 +45,17 @@ pub struct ExecRequest<'a> {
     pub engine: &'a Engine,
     /// Set by the signal handlers to the signal number (0 = none).
     pub signal: Arc<AtomicUsize>,
+    /// Run without screening (to test the container layer); recorded in the result.
+    pub skip_screening: bool,
 }
 
 pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     let s = req.settings;
     let source = read_strategy(req.strategy)?;
+    let screening = screen_source(&source, req);
+    if !screening.findings.is_empty() {
+        return Ok(rejected(req, &source, screening));
+    }
     let data = crate::data::inspect(req.data)?;
     check_seccomp(&s.seccomp_profile)?;
     let engine_info = engine::preflight(req.engine)?;
@@ -84,7 +90,8 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     guard.armed = false;
 
     let verdict = decide(&observed, state.as_ref());
-    Ok(assemble(req, &spec, &image, observed, state, verdict, removed, &source, &data, &engine_info))
+    let run = Run { spec: &spec, image: &image, engine_info: &engine_info, data: &data, removed };
+    Ok(assemble(req, &run, observed, state, verdict, &source, screening))
 }
 
 /// What watching the container produced.
@@ -326,27 +333,118 @@ fn first_lines(s: &str, n: usize) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Screen the source unless told not to. Strategies that are not valid
+/// UTF-8 never get here (`read_strategy` refuses them).
+fn screen_source(source: &str, req: &ExecRequest) -> ScreeningInfo {
+    if req.skip_screening {
+        return ScreeningInfo { skipped: true, findings: Vec::new(), elapsed_ms: 0.0 };
+    }
+    let start = Instant::now();
+    let findings = crate::screen::screen(source.as_bytes(), &req.settings.screening);
+    ScreeningInfo { skipped: false, findings, elapsed_ms: round3(start.elapsed().as_secs_f64() * 1000.0) }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The facts of a run that happened, for [`assemble`].
+struct Run<'a> {
+    spec: &'a RunSpec,
+    image: &'a ImageInfo,
+    engine_info: &'a engine::EngineInfo,
+    data: &'a crate::data::DataInfo,
+    removed: bool,
+}
+
+fn limits(s: &Settings) -> Limits {
+    Limits {
+        memory_bytes: s.memory_bytes,
+        memory_swap_bytes: s.memory_swap_bytes,
+        cpus: s.cpus,
+        timeout_seconds: s.timeout_seconds,
+        pids_limit: s.pids_limit,
+        network_mode: s.network_mode.clone(),
+        read_only: s.read_only,
+        tmpfs_bytes: s.tmpfs.size_bytes,
+        seccomp_profile: s.seccomp_profile.display().to_string(),
+        output_limit_bytes: s.output_limit_bytes,
+    }
+}
+
+fn base_versions() -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        ("finsandbox".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("harness_protocol".to_string(), harness::PROTOCOL_STR.to_string()),
+    ])
+}
+
+fn empty_output() -> Output {
+    Output { text: String::new(), truncated: false, bytes: 0 }
+}
+
+/// The result for a strategy the screening refused: no container started.
+fn rejected(req: &ExecRequest, source: &str, screening: ScreeningInfo) -> RunResult {
+    let s = req.settings;
+    let n = screening.findings.len();
+    let first = &screening.findings[0];
+    RunResult {
+        schema_version: SCHEMA_VERSION,
+        run_id: new_run_id(),
+        status: Status::Rejected,
+        success: false,
+        exit_code: None,
+        execution_time_s: 0.0,
+        memory_peak_mb: None,
+        memory_peak_source: None,
+        stdout: empty_output(),
+        stderr: empty_output(),
+        error: Some(SummaryError {
+            kind: "Rejected".into(),
+            message: format!(
+                "screening found {n} problem(s); first: {} at line {}: {}",
+                first.rule.id(),
+                first.line,
+                first.message
+            ),
+            traceback: String::new(),
+        }),
+        position: None,
+        screening,
+        container: None,
+        limits: limits(s),
+        insecure: !s.insecure_reasons.is_empty(),
+        insecure_reasons: s.insecure_reasons.clone(),
+        versions: base_versions(),
+        strategy: StrategyInfo {
+            path: req.strategy.display().to_string(),
+            sha256: hex_sha256(source.as_bytes()),
+            data: req.data.display().to_string(),
+            data_rows: None,
+            data_fields: Vec::new(),
+        },
+        warnings: Vec::new(),
+    }
+}
+
 fn assemble(
     req: &ExecRequest,
-    spec: &RunSpec,
-    image: &ImageInfo,
+    run: &Run,
     o: Observed,
     state: Option<ContainerState>,
     v: Verdict,
-    removed: bool,
     source: &str,
-    data: &crate::data::DataInfo,
-    engine_info: &engine::EngineInfo,
+    screening: ScreeningInfo,
 ) -> RunResult {
     let s = req.settings;
-    let mut versions: std::collections::BTreeMap<String, String> = image
-        .labels
-        .iter()
-        .filter_map(|(k, val)| k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone())))
-        .collect();
-    versions.insert("finsandbox".into(), env!("CARGO_PKG_VERSION").into());
-    versions.insert("harness_protocol".into(), harness::PROTOCOL_STR.into());
+    let (spec, image, removed, data) = (run.spec, run.image, run.removed, run.data);
+    let mut versions = base_versions();
+    versions.extend(
+        image
+            .labels
+            .iter()
+            .filter_map(|(k, val)| k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))),
+    );
     let mut warnings = Vec::new();
     if let Some(sum) = &v.summary {
         warnings.extend(sum.warnings.iter().cloned());
@@ -379,7 +477,7 @@ fn assemble(
         status,
         success: status == Status::Ok,
         exit_code: state.as_ref().map(|st| st.exit_code).or(o.cli_exit.map(i64::from)),
-        execution_time_s: (o.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        execution_time_s: round3(o.elapsed.as_secs_f64()),
         memory_peak_mb: memory_peak_mb.map(|m| (m * 10.0).round() / 10.0),
         memory_peak_source: memory_peak_mb.map(|_| "harness_rusage"),
         stdout: Output {
@@ -390,27 +488,17 @@ fn assemble(
         stderr: Output { text: o.stderr.text(), truncated: o.stderr.truncated(), bytes: o.stderr.total() },
         error: v.error,
         position: v.position,
-        container: ContainerInfo {
+        screening,
+        container: Some(ContainerInfo {
             name: spec.container_name(),
             image: s.image.clone(),
             image_id: Some(image.id.clone()),
             runtime: s.runtime.clone().unwrap_or_else(|| "default".into()),
             engine: req.engine.name(),
-            engine_version: engine_info.server_version.clone(),
+            engine_version: run.engine_info.server_version.clone(),
             removed,
-        },
-        limits: Limits {
-            memory_bytes: s.memory_bytes,
-            memory_swap_bytes: s.memory_swap_bytes,
-            cpus: s.cpus,
-            timeout_seconds: s.timeout_seconds,
-            pids_limit: s.pids_limit,
-            network_mode: s.network_mode.clone(),
-            read_only: s.read_only,
-            tmpfs_bytes: s.tmpfs.size_bytes,
-            seccomp_profile: s.seccomp_profile.display().to_string(),
-            output_limit_bytes: s.output_limit_bytes,
-        },
+        }),
+        limits: limits(s),
         insecure: !s.insecure_reasons.is_empty(),
         insecure_reasons: s.insecure_reasons.clone(),
         versions,
@@ -418,7 +506,7 @@ fn assemble(
             path: req.strategy.display().to_string(),
             sha256: hex_sha256(source.as_bytes()),
             data: data.path.display().to_string(),
-            data_rows: data.rows,
+            data_rows: Some(data.rows),
             data_fields: data.fields.clone(),
         },
         warnings,

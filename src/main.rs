@@ -10,6 +10,7 @@ mod harness;
 mod image;
 mod position;
 mod report;
+mod screen;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, ExecArgs, GenerateCommand, ImageCommand};
+use cli::{Cli, Command, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
 use config::{EnvMap, Overrides};
 use error::{Error, Result};
 use report::Printer;
@@ -47,6 +48,7 @@ fn main() {
 fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
     match &cli.command {
         Command::Exec(args) => exec_command(cli, args, env, printer),
+        Command::Validate(args) => validate_command(cli, args, env),
         Command::Image(ImageCommand::Build(args)) => {
             let engine = engine::locate(cli.engine.as_deref(), env)?;
             engine::preflight(&engine)?;
@@ -125,8 +127,39 @@ fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> 
         settings: &settings,
         engine: &engine,
         signal,
+        skip_screening: args.skip_screening,
     };
+    if args.skip_screening {
+        printer.warn("screening skipped (--skip-screening): the container alone must hold");
+    }
     let result = exec::run(&request)?;
     printer.result(&result);
     Ok(result.status.exit_code())
+}
+
+fn validate_command(cli: &Cli, args: &ValidateArgs, env: &EnvMap) -> Result<i32> {
+    let cwd = std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))?;
+    let file = config::load_file(args.config.as_deref(), env, &cwd)?;
+    let policy = config::resolve_screening(file.as_ref().map(|(p, f)| (p.as_path(), f)))?;
+    let mut reports = Vec::with_capacity(args.files.len());
+    for path in &args.files {
+        let (name, bytes) = if path.as_os_str() == "-" {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map_err(|source| error::InputError::Strategy { path: path.clone(), source })?;
+            ("<stdin>".to_string(), buf)
+        } else {
+            let bytes = std::fs::read(path).map_err(|source| error::InputError::Strategy { path: path.clone(), source })?;
+            (path.display().to_string(), bytes)
+        };
+        let findings = screen::screen(&bytes, &policy);
+        reports.push(screen::FileReport { path: name, clean: findings.is_empty(), findings });
+    }
+    let format = if cli.json { Format::Json } else { args.format };
+    match format {
+        Format::Text => print!("{}", screen::text(&reports)),
+        Format::Json => println!("{}", screen::json(&reports)),
+        Format::Sarif => println!("{}", screen::sarif(&reports)),
+    }
+    Ok(if reports.iter().all(|r| r.clean) { error::code::OK } else { error::code::REJECTED })
 }

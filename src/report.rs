@@ -19,8 +19,6 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum Status {
     Ok,
     StrategyError,
-    /// Source screening refused the strategy; the screening gate is not built yet.
-    #[allow(dead_code)]
     Rejected,
     Timeout,
     MemoryLimit,
@@ -107,7 +105,9 @@ pub struct RunResult {
     pub stderr: Output,
     pub error: Option<SummaryError>,
     pub position: Option<PositionSummary>,
-    pub container: ContainerInfo,
+    pub screening: ScreeningInfo,
+    /// Null when no container was started (a rejected strategy).
+    pub container: Option<ContainerInfo>,
     pub limits: Limits,
     pub insecure: bool,
     pub insecure_reasons: Vec<String>,
@@ -117,11 +117,19 @@ pub struct RunResult {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct ScreeningInfo {
+    /// `--skip-screening` was given: the container alone had to hold.
+    pub skipped: bool,
+    pub findings: Vec<crate::screen::Finding>,
+    pub elapsed_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct StrategyInfo {
     pub path: String,
     pub sha256: String,
     pub data: String,
-    pub data_rows: i64,
+    pub data_rows: Option<i64>,
     pub data_fields: Vec<String>,
 }
 
@@ -205,6 +213,15 @@ fn human(r: &RunResult, color: bool) -> String {
             p.end.as_deref().unwrap_or("-"),
         ));
         s.push_str(&format!("  sha256     {}\n", p.sha256));
+    }
+    for f in &r.screening.findings {
+        s.push_str(&format!("  {}   line {}:{}: {}\n", f.rule.id(), f.line, f.column, f.message));
+        if !f.text.is_empty() {
+            s.push_str(&format!("    | {}\n", f.text));
+        }
+    }
+    if r.screening.skipped {
+        s.push_str("  screening  skipped (--skip-screening)\n");
     }
     if let Some(e) = &r.error {
         s.push_str(&format!("  error      {}: {}\n", e.kind, e.message));

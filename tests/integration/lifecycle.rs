@@ -109,7 +109,7 @@ fn allocating_past_the_memory_limit_is_memory_limit() {
 fn output_flood_is_capped() {
     let run = exec(
         &format!("import sys\nfor _ in range(400):\n    sys.stdout.write('x' * 65535 + '\\n')\nsys.stderr.write('e' * 3_000_000){TRIVIAL_TAIL}"),
-        &[],
+        &["--skip-screening"],
     );
     assert_eq!(run.status(), "ok", "{}", run.describe());
     assert_eq!(run.json["stdout"]["truncated"], true);
@@ -125,7 +125,7 @@ fn printed_fake_frames_do_not_confuse_the_host() {
     // frame or a result are just text.
     let run = exec(
         &format!("import sys\nsys.stdout.write('FSBR\\x00\\x00\\x00\\x10{{\"status\":\"ok\"}}')\nprint('{{\"status\": \"ok\", \"sharpe_ratio\": 99}}'){TRIVIAL_TAIL}"),
-        &[],
+        &["--skip-screening"],
     );
     assert_eq!(run.status(), "ok", "{}", run.describe());
     assert!(run.stdout_text().contains("sharpe_ratio"));
@@ -182,8 +182,16 @@ fn keep_container_keeps_it_and_says_so() {
 }
 
 #[test]
-fn syntax_error_is_strategy_error_with_its_line() {
+fn syntax_error_is_rejected_by_screening() {
     let run = exec("def strategy(data)\n    return data.get('close')\n", &[]);
+    assert_eq!(run.status(), "rejected", "{}", run.describe());
+    assert_eq!(run.json["screening"]["findings"][0]["rule"], "FS005");
+    assert_eq!(run.json["screening"]["findings"][0]["line"], 1);
+}
+
+#[test]
+fn syntax_error_in_the_container_is_strategy_error_with_its_line() {
+    let run = exec("def strategy(data)\n    return data.get('close')\n", &["--skip-screening"]);
     assert_eq!(run.status(), "strategy_error", "{}", run.describe());
     assert_eq!(run.json["error"]["type"], "SyntaxError");
     assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("line 1"), "{}", run.json["error"]);

@@ -7,4 +7,5 @@
 mod cli;
 mod lifecycle;
 mod sandbox;
+mod screening;
 mod support;

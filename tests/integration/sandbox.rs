@@ -1,14 +1,17 @@
 //! Security properties, asserted from inside a real container.
 //!
 //! Each test runs a probe strategy that tries something and prints what
-//! happened as one JSON line; the test asserts on that report. Network probes
-//! only ever target loopback addresses (127.0.0.1, ::1).
+//! happened as one JSON line; the test asserts on that report. Screening is
+//! skipped (`--skip-screening`): these are properties of the container alone.
+//! Network probes only ever target loopback addresses (127.0.0.1, ::1).
 
 use crate::support::{exec, TRIVIAL_TAIL};
 
 fn probe(body: &str, extra: &[&str]) -> serde_json::Value {
     let source = format!("import json, os, errno\nreport = {{}}\n{body}\nprint(json.dumps(report))\n{TRIVIAL_TAIL}");
-    let run = exec(&source, extra);
+    let mut args = vec!["--skip-screening"];
+    args.extend_from_slice(extra);
+    let run = exec(&source, &args);
     assert_eq!(run.status(), "ok", "{}", run.describe());
     run.probe()
 }
@@ -220,7 +223,7 @@ fn no_host_environment_variable_is_visible() {
     let out = crate::support::bin()
         .env("FINSANDBOX_TEST_SECRET", secret)
         .env("AWS_SECRET_ACCESS_KEY", secret)
-        .args(["--json", "exec"])
+        .args(["--json", "exec", "--skip-screening"])
         .arg(&s.path)
         .arg("--data")
         .arg(crate::support::market())

@@ -1,0 +1,643 @@
+//! The screening pass: bytes in, findings out. Pure: no I/O, no Docker.
+//!
+//! Order: size limit, UTF-8, a cheap bracket-depth pre-scan (so tree-sitter
+//! is never fed pathological nesting), parse, then one iterative walk over
+//! the tree (an explicit stack: no recursion, whatever the input). Every
+//! identifier is NFKC-normalised before any comparison, as Python does, so
+//! `ｅｖａｌ` is `eval` here too.
+//!
+//! Decisions worth knowing (README, "Screening"):
+//! - attribute names are not builtins: `re.compile(...)`, `obj.open()` pass;
+//!   what makes an attribute dangerous is FS004's list (`pd.read_csv`,
+//!   `df.query`, `np.load`, `....os`), wherever it appears in a chain;
+//! - bindings are not references: `def open(...)` or a parameter named
+//!   `input` is not a finding, but every later reference to the name is;
+//! - `str.format` only on a literal whose fields read no attributes or items
+//!   (`'{0.__class__}'.format(x)` and `template.format(x)` are FS003).
+
+use tree_sitter::{Node, Parser};
+use unicode_normalization::UnicodeNormalization;
+
+use super::rules::*;
+
+/// What the screening allows; from config `screening:`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub allowed_imports: Vec<String>,
+    pub max_source_bytes: usize,
+    pub max_nesting: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allowed_imports: DEFAULT_ALLOWED_IMPORTS.iter().map(|s| s.to_string()).collect(),
+            max_source_bytes: 256 * 1024,
+            max_nesting: 50,
+        }
+    }
+}
+
+/// Screen one source file.
+pub fn screen(source: &[u8], policy: &Policy) -> Vec<Finding> {
+    if source.len() > policy.max_source_bytes {
+        return vec![finding(
+            Rule::Limits,
+            format!("the source is {} bytes, over the {}-byte limit", source.len(), policy.max_source_bytes),
+            1,
+            1,
+            "",
+        )];
+    }
+    let text = match std::str::from_utf8(source) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = position_of(source, e.valid_up_to());
+            return vec![finding(Rule::Syntax, "the source is not valid UTF-8".into(), line, column, "")];
+        }
+    };
+    if let Some((depth, offset)) = bracket_depth_over(text, policy.max_nesting) {
+        let (line, column) = position_of(source, offset);
+        return vec![finding(
+            Rule::Limits,
+            format!("brackets nested {depth} deep, over the limit of {}", policy.max_nesting),
+            line,
+            column,
+            "",
+        )];
+    }
+    let mut parser = Parser::new();
+    if parser.set_language(&tree_sitter_python::LANGUAGE.into()).is_err() {
+        return vec![finding(Rule::Syntax, "internal error: the Python grammar failed to load".into(), 1, 1, "")];
+    }
+    let Some(tree) = parser.parse(text, None) else {
+        return vec![finding(Rule::Syntax, "the source could not be parsed".into(), 1, 1, "")];
+    };
+    let mut scan = Scan { src: text, policy, findings: Vec::new() };
+    let root = tree.root_node();
+    if root.has_error() {
+        scan.syntax_error(root);
+    }
+    scan.walk(root);
+    scan.findings.sort_by_key(|f| (f.line, f.column, f.rule));
+    scan.findings.dedup();
+    scan.findings
+}
+
+struct Scan<'a> {
+    src: &'a str,
+    policy: &'a Policy,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Scan<'a> {
+    fn text(&self, n: Node) -> &'a str {
+        self.src.get(n.byte_range()).unwrap_or("")
+    }
+
+    fn name(&self, n: Node) -> String {
+        self.text(n).nfkc().collect()
+    }
+
+    fn report(&mut self, rule: Rule, message: String, n: Node) {
+        let p = n.start_position();
+        let line_start = self.src[..n.start_byte().min(self.src.len())].rfind('\n').map_or(0, |i| i + 1);
+        let column = self.src.get(line_start..n.start_byte()).map_or(p.column, |s| s.chars().count()) + 1;
+        let text = self.text(n);
+        let text: String = text.lines().next().unwrap_or("").chars().take(80).collect();
+        self.findings.push(finding(rule, message, p.row + 1, column, &text));
+    }
+
+    fn syntax_error(&mut self, root: Node) {
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if n.is_error() || n.is_missing() {
+                let what = if n.is_missing() { format!("missing `{}`", n.kind()) } else { "invalid syntax".to_string() };
+                self.report(Rule::Syntax, format!("syntax error: {what}; the strategy must be valid Python 3"), n);
+                return;
+            }
+            if n.has_error() {
+                let mut c = n.walk();
+                let children: Vec<Node> = n.children(&mut c).collect();
+                stack.extend(children.into_iter().rev());
+            }
+        }
+    }
+
+    fn walk(&mut self, root: Node<'a>) {
+        // (node, block depth, inside a class body)
+        let mut stack: Vec<(Node<'a>, usize, bool)> = vec![(root, 0, false)];
+        while let Some((n, depth, in_class)) = stack.pop() {
+            let mut depth = depth;
+            let mut child_in_class = in_class;
+            match n.kind() {
+                "import_statement" => {
+                    self.import_statement(n);
+                    continue;
+                }
+                "import_from_statement" => {
+                    self.import_from(n);
+                    continue;
+                }
+                "future_import_statement" => continue,
+                "block" => {
+                    depth += 1;
+                    if depth > self.policy.max_nesting {
+                        self.report(
+                            Rule::Limits,
+                            format!("blocks nested {depth} deep, over the limit of {}", self.policy.max_nesting),
+                            n,
+                        );
+                        continue;
+                    }
+                }
+                "class_definition" => child_in_class = true,
+                "function_definition" => {
+                    self.definition(n, in_class);
+                    child_in_class = false;
+                }
+                "identifier" => self.identifier(n),
+                "string" => self.string(n),
+                "call" => self.format_call(n),
+                _ => {}
+            }
+            let mut c = n.walk();
+            let children: Vec<Node> = n.children(&mut c).collect();
+            for child in children.into_iter().rev() {
+                // The body of a class is its `block`; a def's body is not a class body.
+                let in_class_child = if n.kind() == "class_definition" { child_in_class } else { in_class && child_in_class };
+                stack.push((child, depth, in_class_child));
+            }
+        }
+    }
+
+    fn definition(&mut self, n: Node, in_class: bool) {
+        let Some(name_node) = n.child_by_field_name("name") else { return };
+        let name = self.name(name_node);
+        if is_dunder(&name) && !(in_class && ALLOWED_DUNDER_DEFS.contains(&name.as_str())) {
+            self.report(
+                Rule::Dunder,
+                format!("defining `{name}` is not allowed; allowed in your own classes: {}", ALLOWED_DUNDER_DEFS.join(", ")),
+                name_node,
+            );
+        }
+    }
+
+    fn identifier(&mut self, n: Node) {
+        let name = self.name(n);
+        let parent = n.parent();
+        let field = parent.and_then(|p| field_of(p, n));
+        let parent_kind = parent.map(|p| p.kind()).unwrap_or("");
+        match (parent_kind, field) {
+            ("attribute", Some("attribute")) => {
+                if is_dunder(&name) && !ALLOWED_DUNDER_ATTRIBUTES.contains(&name.as_str()) {
+                    self.report(Rule::Dunder, format!("attribute `{name}` reaches interpreter internals"), n);
+                } else if is_dangerous_attribute(&name) || self.is_lib_format(n, &name) {
+                    self.report(Rule::DangerousAttribute, dangerous_message(&name), n);
+                }
+            }
+            // Keyword-argument names and definitions' own names are not references.
+            ("keyword_argument", Some("name")) => {}
+            ("function_definition", Some("name")) | ("class_definition", Some("name")) => {}
+            _ if in_parameters(n) => {}
+            _ => {
+                if FORBIDDEN_NAMES.contains(&name.as_str()) {
+                    self.report(Rule::ForbiddenName, format!("`{name}` is forbidden in strategies ({})", why_forbidden(&name)), n);
+                } else if is_dunder(&name) && !ALLOWED_DUNDER_NAMES.contains(&name.as_str()) {
+                    self.report(Rule::Dunder, format!("name `{name}` reaches interpreter internals"), n);
+                }
+            }
+        }
+    }
+
+    /// `np.lib.format` (pickle-capable array files): `format` is dangerous
+    /// only right after `lib`.
+    fn is_lib_format(&self, n: Node, name: &str) -> bool {
+        if name != "format" {
+            return false;
+        }
+        let Some(obj) = n.parent().and_then(|p| p.child_by_field_name("object")) else { return false };
+        let last = match obj.kind() {
+            "attribute" => obj.child_by_field_name("attribute").map(|a| self.name(a)),
+            "identifier" => Some(self.name(obj)),
+            _ => None,
+        };
+        last.as_deref() == Some("lib")
+    }
+
+    fn import_statement(&mut self, n: Node) {
+        let mut c = n.walk();
+        let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
+        for name in names {
+            let module = if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
+            if let Some(m) = module {
+                self.check_module(m);
+            }
+        }
+    }
+
+    fn import_from(&mut self, n: Node) {
+        match n.child_by_field_name("module_name") {
+            Some(m) if m.kind() == "relative_import" => {
+                self.report(Rule::Import, "relative imports are not allowed: a strategy is a single file".into(), m);
+                return;
+            }
+            Some(m) => {
+                if !self.check_module(m) {
+                    return;
+                }
+            }
+            None => return,
+        }
+        let mut c = n.walk();
+        let children: Vec<Node> = n.children(&mut c).collect();
+        for child in children {
+            if child.kind() == "wildcard_import" {
+                self.report(Rule::Import, "`import *` hides which names the strategy uses; import them by name".into(), child);
+            }
+        }
+        let mut c = n.walk();
+        let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
+        for name in names {
+            let target = if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
+            let Some(t) = target else { continue };
+            let imported = self.name(t);
+            if FORBIDDEN_NAMES.contains(&imported.as_str()) {
+                self.report(Rule::ForbiddenName, format!("importing `{imported}` is forbidden ({})", why_forbidden(&imported)), t);
+            } else if is_dunder(&imported) {
+                self.report(Rule::Dunder, format!("importing `{imported}` reaches interpreter internals"), t);
+            } else if imported.split('.').any(is_dangerous_attribute) {
+                self.report(Rule::DangerousAttribute, dangerous_message(&imported), t);
+            }
+        }
+    }
+
+    /// Returns whether the module itself is allowed.
+    fn check_module(&mut self, m: Node) -> bool {
+        let module: String = self.name(m).split_whitespace().collect();
+        let allowed = self.policy.allowed_imports.iter().any(|a| module == *a || module.starts_with(&format!("{a}.")));
+        if !allowed {
+            self.report(
+                Rule::Import,
+                format!("import of `{module}` is not allowed; allowed modules: {}", self.policy.allowed_imports.join(", ")),
+                m,
+            );
+            return false;
+        }
+        if let Some(seg) = module.split('.').skip(1).find(|s| is_dangerous_attribute(s)) {
+            self.report(Rule::DangerousAttribute, format!("module `{module}`: {}", dangerous_message(seg)), m);
+            return false;
+        }
+        true
+    }
+
+    fn string(&mut self, n: Node) {
+        let value = self.string_value(n);
+        for word in dunder_words(&value) {
+            if !ALLOWED_DUNDER_STRINGS.contains(&word.as_str()) {
+                self.report(Rule::Dunder, format!("the string names `{word}`, an interpreter internal"), n);
+                return;
+            }
+        }
+    }
+
+    /// The literal's value with escapes decoded (raw strings kept as written).
+    fn string_value(&self, n: Node) -> String {
+        let mut raw = false;
+        let mut out = String::new();
+        let mut c = n.walk();
+        for child in n.children(&mut c) {
+            match child.kind() {
+                "string_start" => raw = self.text(child).to_ascii_lowercase().contains('r'),
+                "string_content" => {
+                    let t = self.text(child);
+                    out.push_str(&if raw { t.to_string() } else { decode_escapes(t) });
+                }
+                _ => {}
+            }
+        }
+        out.nfkc().collect()
+    }
+
+    /// `LITERAL.format(...)`: fields may not read attributes or items.
+    /// `EXPR.format(...)` on anything but a literal is refused: the template
+    /// could be built to read `{0.__globals__}`.
+    fn format_call(&mut self, n: Node) {
+        let Some(f) = n.child_by_field_name("function") else { return };
+        if f.kind() != "attribute" {
+            return;
+        }
+        let Some(attr) = f.child_by_field_name("attribute") else { return };
+        let method = self.name(attr);
+        if method != "format" && method != "format_map" {
+            return;
+        }
+        let Some(obj) = f.child_by_field_name("object") else { return };
+        let literal = match obj.kind() {
+            "string" => Some(self.string_value(obj)),
+            "concatenated_string" => {
+                let mut c = obj.walk();
+                let parts: Vec<Node> = obj.children(&mut c).collect();
+                Some(parts.into_iter().map(|p| self.string_value(p)).collect())
+            }
+            _ => None,
+        };
+        match literal {
+            Some(s) if format_reads_attributes(&s) => self.report(
+                Rule::Dunder,
+                "format fields may not read attributes or items (`{0.x}`, `{0[x]}`); format the values first".into(),
+                obj,
+            ),
+            Some(_) => {}
+            None => self.report(
+                Rule::Dunder,
+                format!("`.{method}()` is allowed on string literals only; use an f-string"),
+                f,
+            ),
+        }
+    }
+}
+
+fn field_of<'t>(parent: Node<'t>, child: Node<'t>) -> Option<&'static str> {
+    let mut c = parent.walk();
+    if c.goto_first_child() {
+        loop {
+            if c.node() == child {
+                return c.field_name();
+            }
+            if !c.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    None
+}
+
+/// A parameter name (a binding, not a reference). Default values are
+/// expressions and are still checked.
+fn in_parameters(n: Node) -> bool {
+    let Some(p) = n.parent() else { return false };
+    match p.kind() {
+        "parameters" | "lambda_parameters" => true,
+        "default_parameter" | "typed_parameter" | "typed_default_parameter" => {
+            field_of(p, n) == Some("name") || (p.kind() == "typed_parameter" && p.child(0) == Some(n))
+        }
+        "list_splat_pattern" | "dictionary_splat_pattern" => {
+            p.parent().is_some_and(|g| matches!(g.kind(), "parameters" | "lambda_parameters" | "typed_parameter"))
+        }
+        _ => false,
+    }
+}
+
+fn why_forbidden(name: &str) -> &'static str {
+    match name {
+        "eval" | "exec" | "compile" | "__import__" => "it runs code built at run time",
+        "open" | "input" => "the sandbox gives no file or terminal access; use `data.get(...)`",
+        "getattr" | "setattr" | "delattr" | "vars" | "globals" | "locals" => {
+            "it reaches attributes by computed name; access them directly"
+        }
+        "memoryview" => "it exposes raw memory",
+        _ => "it is interactive or ends the interpreter",
+    }
+}
+
+fn dangerous_message(name: &str) -> String {
+    if name.starts_with("read_") || name.starts_with("to_") || ["load", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "tofile", "memmap", "open_memmap", "fromregex", "DataSource", "ExcelWriter", "HDFStore"].contains(&name) {
+        format!("`{name}` reads or writes files; the strategy's only input is `data.get(...)` and its only output the position")
+    } else if name == "eval" || name == "query" {
+        format!("`{name}` evaluates a string as code; write the expression directly (e.g. boolean masks)")
+    } else if name.starts_with("f_") || name.starts_with("gi_") || name.starts_with("cr_") || name.starts_with("ag_") || name.starts_with("tb_") || name.starts_with("co_") || name == "func_globals" {
+        format!("`{name}` walks interpreter frames or code objects")
+    } else if name == "format" {
+        "`lib.format` reads and writes array files".to_string()
+    } else {
+        format!("`{name}` is an OS or interpreter module; strategies may not reach it, even through another module")
+    }
+}
+
+fn finding(rule: Rule, message: String, line: usize, column: usize, text: &str) -> Finding {
+    Finding { rule, severity: Severity::Error, message, line, column, text: text.to_string() }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn position_of(source: &[u8], offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, column)
+}
+
+/// The first point where brackets nest deeper than `limit`, ignoring
+/// brackets inside strings and comments.
+fn bracket_depth_over(text: &str, limit: usize) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    let mut quote: Option<(char, bool)> = None; // (quote char, triple)
+    let bytes: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    while i < bytes.len() {
+        let (off, ch) = bytes[i];
+        match quote {
+            Some((q, triple)) => {
+                if ch == '\\' {
+                    i += 2;
+                    continue;
+                }
+                if ch == q {
+                    if !triple {
+                        quote = None;
+                    } else if bytes.get(i + 1).map(|b| b.1) == Some(q) && bytes.get(i + 2).map(|b| b.1) == Some(q) {
+                        quote = None;
+                        i += 3;
+                        continue;
+                    }
+                } else if ch == '\n' && !triple {
+                    quote = None;
+                }
+            }
+            None => match ch {
+                '#' => {
+                    while i < bytes.len() && bytes[i].1 != '\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                '\'' | '"' => {
+                    let triple = bytes.get(i + 1).map(|b| b.1) == Some(ch) && bytes.get(i + 2).map(|b| b.1) == Some(ch);
+                    quote = Some((ch, triple));
+                    if triple {
+                        i += 3;
+                        continue;
+                    }
+                }
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > limit {
+                        return Some((depth, off));
+                    }
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Decode Python string escapes (`\x5f`, `\u005f`, `\137`, `\N{LOW LINE}`).
+/// Unknown escapes stay as written, as Python keeps them.
+pub fn decode_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        let hex = |chars: &mut std::iter::Peekable<std::str::Chars>, n: usize| -> Option<char> {
+            let digits: String = (0..n).filter_map(|_| chars.next_if(|c| c.is_ascii_hexdigit())).collect();
+            u32::from_str_radix(&digits, 16).ok().and_then(char::from_u32)
+        };
+        match e {
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            '\\' | '\'' | '"' => out.push(e),
+            '\n' => {}
+            'x' => out.push(hex(&mut chars, 2).unwrap_or('\u{fffd}')),
+            'u' => out.push(hex(&mut chars, 4).unwrap_or('\u{fffd}')),
+            'U' => out.push(hex(&mut chars, 8).unwrap_or('\u{fffd}')),
+            '0'..='7' => {
+                let mut digits = e.to_string();
+                while digits.len() < 3 {
+                    match chars.next_if(|c| ('0'..='7').contains(c)) {
+                        Some(d) => digits.push(d),
+                        None => break,
+                    }
+                }
+                out.push(u32::from_str_radix(&digits, 8).ok().and_then(char::from_u32).unwrap_or('\u{fffd}'));
+            }
+            'N' if chars.peek() == Some(&'{') => {
+                let name: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                // The one name that matters here: `_` spelt out.
+                out.push(if name.eq_ignore_ascii_case("LOW LINE") { '_' } else { '\u{fffd}' });
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}
+
+/// `__words__` in a string.
+fn dunder_words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'_' && b[i + 1] == b'_' {
+            let start = i;
+            let mut j = i + 2;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            let word = &s[start..j];
+            if is_dunder(word) {
+                out.push(word.to_string());
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether a format template has a field like `{0.attr}` or `{x[key]}`.
+fn format_reads_attributes(s: &str) -> bool {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{' {
+            if chars.peek() == Some(&'{') {
+                chars.next();
+                continue;
+            }
+            let field: String = chars.by_ref().take_while(|c| *c != '}').collect();
+            let name = field.split([':', '!']).next().unwrap_or("");
+            if name.contains('.') || name.contains('[') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(src: &str) -> Vec<&'static str> {
+        screen(src.as_bytes(), &Policy::default()).iter().map(|f| f.rule.id()).collect()
+    }
+
+    #[test]
+    fn decodes_escapes_python_style() {
+        assert_eq!(decode_escapes(r"\x5f\x5fclass\u005f\137"), "__class__");
+        assert_eq!(decode_escapes(r"\N{LOW LINE}a"), "_a");
+        assert_eq!(decode_escapes(r"a\qb"), r"a\qb");
+    }
+
+    #[test]
+    fn finds_dunder_words() {
+        assert_eq!(dunder_words("x.__class__.__base__"), ["__class__", "__base__"]);
+        assert!(dunder_words("a_b __ c").is_empty());
+    }
+
+    #[test]
+    fn format_fields() {
+        assert!(format_reads_attributes("{0.__class__}"));
+        assert!(format_reads_attributes("{x[0]}"));
+        assert!(!format_reads_attributes("{:.2f} {name!r} {{literal}}"));
+    }
+
+    #[test]
+    fn bracket_prescan_ignores_strings_and_comments() {
+        assert!(bracket_depth_over("x = '((((((((((' # ((((((((\n", 3).is_none());
+        assert!(bracket_depth_over("x = ((((1))))", 3).is_some());
+        assert!(bracket_depth_over("s = '''(((\n((('''", 2).is_none());
+    }
+
+    #[test]
+    fn positions_are_one_based_characters() {
+        let f = screen("x = 1\ny = ｅｖａｌ('1')\n".as_bytes(), &Policy::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].line, f[0].column), (2, 5));
+        assert_eq!(f[0].rule, Rule::ForbiddenName);
+    }
+
+    #[test]
+    fn clean_source_has_no_findings() {
+        assert!(rules("import pandas as pd\ndef strategy(data):\n    return data.get('close') > 0\n").is_empty());
+    }
+
+    #[test]
+    fn parameters_and_keyword_names_are_not_references() {
+        assert!(rules("def f(input, open=1, *vars, **globals):\n    pass\nf(1, open=2)\n").is_empty());
+        assert_eq!(rules("def f(x=eval):\n    pass\n"), ["FS002"]);
+    }
+
+    #[test]
+    fn too_large_source_is_one_finding() {
+        let p = Policy { max_source_bytes: 10, ..Policy::default() };
+        let f = screen(b"x = 1234567890\n", &p);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, Rule::Limits);
+    }
+}

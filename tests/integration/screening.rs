@@ -1,0 +1,255 @@
+//! The screening corpora, run through the real `finsandbox validate`.
+//!
+//! Attacks: one test per case, each naming the rule it must trigger. Accepted:
+//! realistic strategies that must produce no finding at all (false positives
+//! cost an LLM loop a generation cycle).
+
+use std::io::Write;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::support::{bin, root};
+
+/// `finsandbox validate - --json` on `source`; returns (exit code, findings).
+fn validate(source: &[u8]) -> (i32, Vec<Value>) {
+    let mut child = bin()
+        .args(["validate", "-", "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(source).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let findings = v["files"][0]["findings"].as_array().cloned().unwrap_or_default();
+    (out.status.code().unwrap_or(-1), findings)
+}
+
+fn assert_rejected(source: &[u8], rule: &str) {
+    let (code, findings) = validate(source);
+    assert_eq!(code, 11, "expected exit 11 (rejected); findings: {findings:?}");
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&rule), "expected {rule}, got {rules:?}: {findings:?}");
+    for f in &findings {
+        assert!(f["line"].as_u64().unwrap_or(0) >= 1 && f["column"].as_u64().unwrap_or(0) >= 1, "{f}");
+        assert!(!f["message"].as_str().unwrap_or("").is_empty());
+    }
+}
+
+macro_rules! attacks {
+    ($($name:ident: $rule:literal => $src:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                assert_rejected($src.as_ref(), $rule);
+            }
+        )*
+    };
+}
+
+attacks! {
+    // FS001: imports outside the allow-list, wherever they hide.
+    import_sys: "FS001" => "import sys\n";
+    import_subprocess_call: "FS001" => "import subprocess\nsubprocess.call(['ls'])\n";
+    import_subprocess_as_alias: "FS001" => "import subprocess as sp\nsp.run('id')\n";
+    import_os_system: "FS001" => "import os\nos.system('id')\n";
+    from_os_import_system: "FS001" => "from os import system\nsystem('id')\n";
+    import_pathlib: "FS001" => "import pathlib\n";
+    import_shutil: "FS001" => "import shutil\n";
+    import_glob: "FS001" => "import glob\n";
+    import_tempfile: "FS001" => "import tempfile\n";
+    import_io: "FS001" => "from io import StringIO\n";
+    import_socket: "FS001" => "import socket\n";
+    import_urllib: "FS001" => "import urllib.request\n";
+    import_requests: "FS001" => "import requests\n";
+    import_http_client: "FS001" => "import http.client\n";
+    import_ftplib: "FS001" => "import ftplib\n";
+    import_smtplib: "FS001" => "import smtplib\n";
+    import_asyncio: "FS001" => "import asyncio\n";
+    import_telnetlib: "FS001" => "import telnetlib\n";
+    import_importlib: "FS001" => "import importlib\nimportlib.import_module('os')\n";
+    import_pty: "FS001" => "import pty\n";
+    import_pickle: "FS001" => "import pickle\n";
+    import_marshal: "FS001" => "import marshal\n";
+    import_ctypes: "FS001" => "import ctypes\n";
+    import_multiprocessing: "FS001" => "import multiprocessing\n";
+    import_posix: "FS001" => "import posix\n";
+    import_signal: "FS001" => "import signal\n";
+    import_gc: "FS001" => "import gc\n";
+    import_inspect: "FS001" => "import inspect\n";
+    import_types: "FS001" => "import types\n";
+    import_code: "FS001" => "import code\n";
+    import_runpy: "FS001" => "import runpy\n";
+    import_builtins: "FS001" => "import builtins\n";
+    import_inside_def: "FS001" => "def strategy(data):\n    import os\n    return None\n";
+    import_inside_if: "FS001" => "if True:\n    import sys\n";
+    import_inside_try: "FS001" => "try:\n    import socket\nexcept Exception:\n    pass\n";
+    relative_import: "FS001" => "from . import secrets\n";
+    star_import: "FS001" => "from numpy import *\n";
+    fullwidth_import_os: "FS001" => "import ｏｓ\n";
+    // FS002: forbidden builtins, referenced in any way.
+    eval_call: "FS002" => "eval('1+1')\n";
+    exec_call: "FS002" => "exec('x=1')\n";
+    compile_call: "FS002" => "c = compile('1', 's', 'eval')\n";
+    eval_assignment: "FS002" => "e = eval\n";
+    eval_alias_call: "FS002" => "run = exec\nrun('import os')\n";
+    eval_in_list: "FS002" => "f = [eval][0]\nf('1')\n";
+    eval_in_lambda: "FS002" => "g = lambda s: eval(s)\n";
+    exec_decorator: "FS002" => "@exec\ndef f():\n    pass\n";
+    exec_via_map: "FS002" => "list(map(exec, ['x=1']))\n";
+    dunder_import_call: "FS002" => "__import__('os').system('id')\n";
+    open_etc_passwd: "FS002" => "print(open('/etc/passwd').read())\n";
+    getattr_builtins_concat: "FS002" => "getattr(__builtins__, 'ev' + 'al')('1')\n";
+    setattr_call: "FS002" => "setattr(object, 'x', 1)\n";
+    delattr_call: "FS002" => "delattr(object, 'x')\n";
+    globals_call: "FS002" => "globals()['x'] = 1\n";
+    locals_call: "FS002" => "print(locals())\n";
+    vars_call: "FS002" => "print(vars())\n";
+    input_call: "FS002" => "x = input()\n";
+    breakpoint_call: "FS002" => "breakpoint()\n";
+    memoryview_call: "FS002" => "m = memoryview(b'x')\n";
+    help_call: "FS002" => "help(str)\n";
+    exit_call: "FS002" => "exit(0)\n";
+    quit_call: "FS002" => "quit()\n";
+    fullwidth_eval: "FS002" => "ｅｖａｌ('1+1')\n";
+    mathematical_bold_eval: "FS002" => "\u{1d41e}val('1')\n";
+    from_builtins_import_eval_name: "FS002" => "from numpy import eval\n";
+    // FS003: dunder access.
+    builtins_subscript: "FS003" => "__builtins__['__import__']('os')\n";
+    subclass_walk: "FS003" => "().__class__.__base__.__subclasses__()\n";
+    class_attribute: "FS003" => "x = (1).__class__\n";
+    globals_attribute: "FS003" => "def f():\n    pass\ng = f.__globals__\n";
+    format_attribute_read: "FS003" => "'{0.__class__}'.format(1)\n";
+    format_item_read: "FS003" => "'{0[secret]}'.format({'secret': 1})\n";
+    dynamic_format_string: "FS003" => "t = '{0.x}'\nprint(t.format(1))\n";
+    escaped_dunder_string: "FS003" => "k = '\\x5f\\x5fclass\\x5f\\x5f'\n";
+    named_escape_dunder_string: "FS003" => "k = '\\N{LOW LINE}_class__'\n";
+    dunder_string_subscript: "FS003" => "d = {}\nd['__builtins__']\n";
+    dunder_def_getattribute: "FS003" => "class A:\n    def __getattribute__(self, n):\n        return 1\n";
+    dunder_def_at_module_level: "FS003" => "def __getattr__(name):\n    return 1\n";
+    // FS004: dangerous library surface under allowed modules.
+    pandas_read_csv_url: "FS004" => "import pandas as pd\ndf = pd.read_csv('http://127.0.0.1/x.csv')\n";
+    pandas_read_pickle: "FS004" => "import pandas as pd\npd.read_pickle('x.pkl')\n";
+    from_pandas_import_reader: "FS004" => "from pandas import read_csv\n";
+    numpy_load_pickle: "FS004" => "import numpy as np\nnp.load('x.npy', allow_pickle=True)\n";
+    from_numpy_import_load: "FS004" => "from numpy import load\n";
+    numpy_save: "FS004" => "import numpy as np\nnp.save('x', [1])\n";
+    numpy_fromfile: "FS004" => "import numpy as np\nnp.fromfile('/etc/passwd')\n";
+    numpy_memmap: "FS004" => "import numpy as np\nnp.memmap('x')\n";
+    numpy_ctypeslib: "FS004" => "import numpy as np\nnp.ctypeslib.load_library('libc', '/lib')\n";
+    numpy_lib_format: "FS004" => "import numpy as np\nnp.lib.format.open_memmap('x')\n";
+    dataframe_query: "FS004" => "def strategy(data):\n    df = data.get('close')\n    return df.query('A > 1')\n";
+    dataframe_eval: "FS004" => "def strategy(data):\n    return data.get('close').eval('A + 1')\n";
+    pandas_eval: "FS004" => "import pandas as pd\npd.eval('1 + 1')\n";
+    pandas_io_chain_to_os: "FS004" => "import pandas as pd\npd.io.common.os.system('id')\n";
+    pandas_io_import: "FS004" => "import pandas.io.common\n";
+    dataframe_to_csv: "FS004" => "def strategy(data):\n    data.get('close').to_csv('/tmp/x')\n";
+    frame_walk_f_globals: "FS004" => "def f():\n    pass\ng = (x for x in [1])\nprint(g.gi_frame.f_globals)\n";
+    traceback_frame_walk: "FS004" => "try:\n    1 / 0\nexcept Exception as e:\n    print(e.__traceback__.tb_frame)\n";
+    sys_via_module_attribute: "FS004" => "import numpy as np\nnp.sys.modules\n";
+    // FS005: unreadable source.
+    not_utf8: "FS005" => b"x = '\xff\xfe'\n".as_slice();
+    syntax_error: "FS005" => "def strategy(data)\n    return 1\n";
+    // FS006: limits.
+    deep_brackets: "FS006" => format!("x = {}1{}\n", "(".repeat(500), ")".repeat(500));
+    deep_blocks: "FS006" => (0..60).map(|i| format!("{}if x:\n", "    ".repeat(i))).collect::<String>() + &"    ".repeat(60) + "pass\n";
+    too_large: "FS006" => format!("x = 1\n{}", "# padding\n".repeat(30_000));
+}
+
+#[test]
+fn random_bytes_and_truncations_never_crash() {
+    // A fixed-seed generator keeps this deterministic.
+    let mut state: u64 = 0x9e3779b97f4a7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let good = std::fs::read(root().join("examples/momentum.py")).expect("example");
+    let mut inputs: Vec<Vec<u8>> = (0..good.len()).step_by(9).map(|n| good[..n].to_vec()).collect();
+    for _ in 0..40 {
+        let len = (next() % 400) as usize;
+        inputs.push((0..len).map(|_| next() as u8).collect());
+    }
+    for _ in 0..40 {
+        let mut g = good.clone();
+        for _ in 0..5 {
+            let i = (next() as usize) % g.len();
+            g[i] = next() as u8;
+        }
+        inputs.push(g);
+    }
+    for input in inputs {
+        let (code, _) = validate(&input);
+        assert!(code == 0 || code == 11, "exit {code} for input {:?}", String::from_utf8_lossy(&input));
+    }
+}
+
+#[test]
+fn accepted_corpus_has_no_findings() {
+    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root().join(d)).expect("corpus dir"))
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py") && !p.ends_with("make_market.py"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "corpus too small: {files:?}");
+    let out = bin().args(["validate", "--json"]).args(&files).output().expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    for f in v["files"].as_array().expect("files") {
+        assert_eq!(f["clean"], true, "false positive in {}: {}", f["path"], f["findings"]);
+    }
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn several_files_text_output_and_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.py");
+    std::fs::write(&bad, "import os\n").expect("write");
+    let out = bin().arg("validate").arg(root().join("examples/momentum.py")).arg(&bad).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(11), "{text}");
+    assert!(text.contains("momentum.py: clean"), "{text}");
+    assert!(text.contains("bad.py:1:8: FS001"), "{text}");
+}
+
+#[test]
+fn sarif_output_is_valid_json_with_results() {
+    let out = bin().args(["validate", "--format", "sarif"]).arg(root().join("tests/screening/accepted/rsi_macd_bollinger.py")).output().expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("sarif json");
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn unreadable_file_is_an_input_error() {
+    let out = bin().args(["validate", "/nonexistent/s.py"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn exec_rejects_without_starting_a_container() {
+    let run = crate::support::exec("import os\ndef strategy(data):\n    return os.system('id')\n", &[]);
+    assert_eq!(run.status(), "rejected", "{}", run.describe());
+    assert_eq!(run.code(), 11);
+    assert!(run.json["container"].is_null(), "a container was started: {}", run.json["container"]);
+    assert_eq!(run.json["screening"]["findings"][0]["rule"], "FS001");
+    assert_eq!(run.json["screening"]["skipped"], false);
+}
+
+#[test]
+fn skip_screening_is_recorded_and_the_container_holds() {
+    let run = crate::support::exec(
+        "import os\nos.system('id')\ndef strategy(data):\n    return data.get('close') > 0\n",
+        &["--skip-screening"],
+    );
+    assert_eq!(run.json["screening"]["skipped"], true);
+    assert!(run.json["container"].is_object());
+    // os.system forks /bin/sh, which exists; it runs as uid 1000 in the container.
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+}
