@@ -741,8 +741,12 @@ mod tests {
 
     #[test]
     fn screening_file_over_default() {
-        let s = resolve_with(Some("screening:\n  allowed_imports: [pandas, numpy]\n  max_nesting: 10\n"), &[], Overrides::default())
-            .expect("ok");
+        let s = resolve_with(
+            Some("screening:\n  allowed_imports: [pandas, numpy]\n  max_nesting: 10\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
         assert_eq!(s.screening.allowed_imports, ["pandas", "numpy"]);
         assert_eq!(s.screening.max_nesting, 10);
         assert_eq!(s.screening.max_source_bytes, 256 * 1024);

@@ -439,12 +439,9 @@ fn assemble(
     let s = req.settings;
     let (spec, image, removed, data) = (run.spec, run.image, run.removed, run.data);
     let mut versions = base_versions();
-    versions.extend(
-        image
-            .labels
-            .iter()
-            .filter_map(|(k, val)| k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))),
-    );
+    versions.extend(image.labels.iter().filter_map(|(k, val)| {
+        k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))
+    }));
     let mut warnings = Vec::new();
     if let Some(sum) = &v.summary {
         warnings.extend(sum.warnings.iter().cloned());

@@ -1,16 +1,6 @@
 //! finsandbox: parse the command line, dispatch, map errors to exit codes.
 
-mod cli;
-mod config;
-mod data;
-mod engine;
-mod error;
-mod exec;
-mod harness;
-mod image;
-mod position;
-mod report;
-mod screen;
+use finsandbox::{cli, config, engine, error, exec, image, report, screen};
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -149,7 +139,8 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, env: &EnvMap) -> Result<i32>
                 .map_err(|source| error::InputError::Strategy { path: path.clone(), source })?;
             ("<stdin>".to_string(), buf)
         } else {
-            let bytes = std::fs::read(path).map_err(|source| error::InputError::Strategy { path: path.clone(), source })?;
+            let bytes =
+                std::fs::read(path).map_err(|source| error::InputError::Strategy { path: path.clone(), source })?;
             (path.display().to_string(), bytes)
         };
         let findings = screen::screen(&bytes, &policy);

@@ -84,6 +84,27 @@ pub fn screen(source: &[u8], policy: &Policy) -> Vec<Finding> {
     scan.findings
 }
 
+/// What a node inherits from its ancestors.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ctx {
+    /// Enclosing `block`s.
+    depth: usize,
+    /// The nearest enclosing definition is a class (its methods may define
+    /// the allowed dunder methods).
+    in_class: bool,
+}
+
+impl Ctx {
+    fn for_children_of(self, parent: Node) -> Ctx {
+        match parent.kind() {
+            "block" => Ctx { depth: self.depth + 1, ..self },
+            "class_definition" => Ctx { in_class: true, ..self },
+            "function_definition" | "lambda" => Ctx { in_class: false, ..self },
+            _ => self,
+        }
+    }
+}
+
 struct Scan<'a> {
     src: &'a str,
     policy: &'a Policy,
@@ -96,7 +117,13 @@ impl<'a> Scan<'a> {
     }
 
     fn name(&self, n: Node) -> String {
-        self.text(n).nfkc().collect()
+        let t = self.text(n);
+        // ASCII is already in NFKC form: skip the normaliser on the common path.
+        if t.is_ascii() {
+            t.to_string()
+        } else {
+            t.nfkc().collect()
+        }
     }
 
     fn report(&mut self, rule: Rule, message: String, n: Node) {
@@ -112,7 +139,8 @@ impl<'a> Scan<'a> {
         let mut stack = vec![root];
         while let Some(n) = stack.pop() {
             if n.is_error() || n.is_missing() {
-                let what = if n.is_missing() { format!("missing `{}`", n.kind()) } else { "invalid syntax".to_string() };
+                let what =
+                    if n.is_missing() { format!("missing `{}`", n.kind()) } else { "invalid syntax".to_string() };
                 self.report(Rule::Syntax, format!("syntax error: {what}; the strategy must be valid Python 3"), n);
                 return;
             }
@@ -124,49 +152,64 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Depth-first over the whole tree with one cursor: no recursion, no
+    /// per-node allocation, and the ancestor chain kept here (tree-sitter's
+    /// `Node::parent` searches down from the root, which would make the pass
+    /// quadratic in depth).
     fn walk(&mut self, root: Node<'a>) {
-        // (node, block depth, inside a class body)
-        let mut stack: Vec<(Node<'a>, usize, bool)> = vec![(root, 0, false)];
-        while let Some((n, depth, in_class)) = stack.pop() {
-            let mut depth = depth;
-            let mut child_in_class = in_class;
-            match n.kind() {
+        let mut cursor = root.walk();
+        let mut ancestors: Vec<(Node<'a>, Ctx)> = Vec::new();
+        loop {
+            let n = cursor.node();
+            let ctx = ancestors.last().map_or(Ctx::default(), |(p, pc)| pc.for_children_of(*p));
+            let descend = match n.kind() {
                 "import_statement" => {
                     self.import_statement(n);
-                    continue;
+                    false
                 }
                 "import_from_statement" => {
                     self.import_from(n);
-                    continue;
+                    false
                 }
-                "future_import_statement" => continue,
-                "block" => {
-                    depth += 1;
-                    if depth > self.policy.max_nesting {
-                        self.report(
-                            Rule::Limits,
-                            format!("blocks nested {depth} deep, over the limit of {}", self.policy.max_nesting),
-                            n,
-                        );
-                        continue;
-                    }
+                "future_import_statement" => false,
+                "block" if ctx.depth + 1 > self.policy.max_nesting => {
+                    let msg =
+                        format!("blocks nested {} deep, over the limit of {}", ctx.depth + 1, self.policy.max_nesting);
+                    self.report(Rule::Limits, msg, n);
+                    false
                 }
-                "class_definition" => child_in_class = true,
                 "function_definition" => {
-                    self.definition(n, in_class);
-                    child_in_class = false;
+                    self.definition(n, ctx.in_class);
+                    true
                 }
-                "identifier" => self.identifier(n),
-                "string" => self.string(n),
-                "call" => self.format_call(n),
-                _ => {}
+                "identifier" => {
+                    let parent = ancestors.last().map(|a| a.0);
+                    let grandparent = ancestors.len().checked_sub(2).map(|i| ancestors[i].0);
+                    self.identifier(n, cursor.field_name(), parent, grandparent);
+                    true
+                }
+                "string" => {
+                    self.string(n);
+                    true
+                }
+                "call" => {
+                    self.format_call(n);
+                    true
+                }
+                _ => true,
+            };
+            if descend && cursor.goto_first_child() {
+                ancestors.push((n, ctx));
+                continue;
             }
-            let mut c = n.walk();
-            let children: Vec<Node> = n.children(&mut c).collect();
-            for child in children.into_iter().rev() {
-                // The body of a class is its `block`; a def's body is not a class body.
-                let in_class_child = if n.kind() == "class_definition" { child_in_class } else { in_class && child_in_class };
-                stack.push((child, depth, in_class_child));
+            loop {
+                if cursor.goto_next_sibling() {
+                    break;
+                }
+                if !cursor.goto_parent() {
+                    return;
+                }
+                ancestors.pop();
             }
         }
     }
@@ -177,32 +220,37 @@ impl<'a> Scan<'a> {
         if is_dunder(&name) && !(in_class && ALLOWED_DUNDER_DEFS.contains(&name.as_str())) {
             self.report(
                 Rule::Dunder,
-                format!("defining `{name}` is not allowed; allowed in your own classes: {}", ALLOWED_DUNDER_DEFS.join(", ")),
+                format!(
+                    "defining `{name}` is not allowed; allowed in your own classes: {}",
+                    ALLOWED_DUNDER_DEFS.join(", ")
+                ),
                 name_node,
             );
         }
     }
 
-    fn identifier(&mut self, n: Node) {
+    fn identifier(&mut self, n: Node, field: Option<&str>, parent: Option<Node>, grandparent: Option<Node>) {
         let name = self.name(n);
-        let parent = n.parent();
-        let field = parent.and_then(|p| field_of(p, n));
-        let parent_kind = parent.map(|p| p.kind()).unwrap_or("");
+        let parent_kind = parent.map_or("", |p| p.kind());
         match (parent_kind, field) {
             ("attribute", Some("attribute")) => {
                 if is_dunder(&name) && !ALLOWED_DUNDER_ATTRIBUTES.contains(&name.as_str()) {
                     self.report(Rule::Dunder, format!("attribute `{name}` reaches interpreter internals"), n);
-                } else if is_dangerous_attribute(&name) || self.is_lib_format(n, &name) {
+                } else if is_dangerous_attribute(&name) || self.is_lib_format(parent, &name) {
                     self.report(Rule::DangerousAttribute, dangerous_message(&name), n);
                 }
             }
             // Keyword-argument names and definitions' own names are not references.
             ("keyword_argument", Some("name")) => {}
             ("function_definition", Some("name")) | ("class_definition", Some("name")) => {}
-            _ if in_parameters(n) => {}
+            _ if is_parameter(parent_kind, field, grandparent.map_or("", |g| g.kind())) => {}
             _ => {
                 if FORBIDDEN_NAMES.contains(&name.as_str()) {
-                    self.report(Rule::ForbiddenName, format!("`{name}` is forbidden in strategies ({})", why_forbidden(&name)), n);
+                    self.report(
+                        Rule::ForbiddenName,
+                        format!("`{name}` is forbidden in strategies ({})", why_forbidden(&name)),
+                        n,
+                    );
                 } else if is_dunder(&name) && !ALLOWED_DUNDER_NAMES.contains(&name.as_str()) {
                     self.report(Rule::Dunder, format!("name `{name}` reaches interpreter internals"), n);
                 }
@@ -212,11 +260,11 @@ impl<'a> Scan<'a> {
 
     /// `np.lib.format` (pickle-capable array files): `format` is dangerous
     /// only right after `lib`.
-    fn is_lib_format(&self, n: Node, name: &str) -> bool {
+    fn is_lib_format(&self, attribute: Option<Node>, name: &str) -> bool {
         if name != "format" {
             return false;
         }
-        let Some(obj) = n.parent().and_then(|p| p.child_by_field_name("object")) else { return false };
+        let Some(obj) = attribute.and_then(|p| p.child_by_field_name("object")) else { return false };
         let last = match obj.kind() {
             "attribute" => obj.child_by_field_name("attribute").map(|a| self.name(a)),
             "identifier" => Some(self.name(obj)),
@@ -253,7 +301,11 @@ impl<'a> Scan<'a> {
         let children: Vec<Node> = n.children(&mut c).collect();
         for child in children {
             if child.kind() == "wildcard_import" {
-                self.report(Rule::Import, "`import *` hides which names the strategy uses; import them by name".into(), child);
+                self.report(
+                    Rule::Import,
+                    "`import *` hides which names the strategy uses; import them by name".into(),
+                    child,
+                );
             }
         }
         let mut c = n.walk();
@@ -263,7 +315,11 @@ impl<'a> Scan<'a> {
             let Some(t) = target else { continue };
             let imported = self.name(t);
             if FORBIDDEN_NAMES.contains(&imported.as_str()) {
-                self.report(Rule::ForbiddenName, format!("importing `{imported}` is forbidden ({})", why_forbidden(&imported)), t);
+                self.report(
+                    Rule::ForbiddenName,
+                    format!("importing `{imported}` is forbidden ({})", why_forbidden(&imported)),
+                    t,
+                );
             } else if is_dunder(&imported) {
                 self.report(Rule::Dunder, format!("importing `{imported}` reaches interpreter internals"), t);
             } else if imported.split('.').any(is_dangerous_attribute) {
@@ -279,7 +335,10 @@ impl<'a> Scan<'a> {
         if !allowed {
             self.report(
                 Rule::Import,
-                format!("import of `{module}` is not allowed; allowed modules: {}", self.policy.allowed_imports.join(", ")),
+                format!(
+                    "import of `{module}` is not allowed; allowed modules: {}",
+                    self.policy.allowed_imports.join(", ")
+                ),
                 m,
             );
             return false;
@@ -358,32 +417,15 @@ impl<'a> Scan<'a> {
     }
 }
 
-fn field_of<'t>(parent: Node<'t>, child: Node<'t>) -> Option<&'static str> {
-    let mut c = parent.walk();
-    if c.goto_first_child() {
-        loop {
-            if c.node() == child {
-                return c.field_name();
-            }
-            if !c.goto_next_sibling() {
-                break;
-            }
-        }
-    }
-    None
-}
-
-/// A parameter name (a binding, not a reference). Default values are
-/// expressions and are still checked.
-fn in_parameters(n: Node) -> bool {
-    let Some(p) = n.parent() else { return false };
-    match p.kind() {
+/// A parameter name (a binding, not a reference). Default values and
+/// annotations are expressions and are still checked.
+fn is_parameter(parent: &str, field: Option<&str>, grandparent: &str) -> bool {
+    match parent {
         "parameters" | "lambda_parameters" => true,
-        "default_parameter" | "typed_parameter" | "typed_default_parameter" => {
-            field_of(p, n) == Some("name") || (p.kind() == "typed_parameter" && p.child(0) == Some(n))
-        }
+        "default_parameter" | "typed_default_parameter" => field == Some("name"),
+        "typed_parameter" => field.is_none(),
         "list_splat_pattern" | "dictionary_splat_pattern" => {
-            p.parent().is_some_and(|g| matches!(g.kind(), "parameters" | "lambda_parameters" | "typed_parameter"))
+            matches!(grandparent, "parameters" | "lambda_parameters" | "typed_parameter")
         }
         _ => false,
     }
@@ -402,11 +444,38 @@ fn why_forbidden(name: &str) -> &'static str {
 }
 
 fn dangerous_message(name: &str) -> String {
-    if name.starts_with("read_") || name.starts_with("to_") || ["load", "save", "savez", "savez_compressed", "savetxt", "loadtxt", "genfromtxt", "fromfile", "tofile", "memmap", "open_memmap", "fromregex", "DataSource", "ExcelWriter", "HDFStore"].contains(&name) {
+    if name.starts_with("read_")
+        || name.starts_with("to_")
+        || [
+            "load",
+            "save",
+            "savez",
+            "savez_compressed",
+            "savetxt",
+            "loadtxt",
+            "genfromtxt",
+            "fromfile",
+            "tofile",
+            "memmap",
+            "open_memmap",
+            "fromregex",
+            "DataSource",
+            "ExcelWriter",
+            "HDFStore",
+        ]
+        .contains(&name)
+    {
         format!("`{name}` reads or writes files; the strategy's only input is `data.get(...)` and its only output the position")
     } else if name == "eval" || name == "query" {
         format!("`{name}` evaluates a string as code; write the expression directly (e.g. boolean masks)")
-    } else if name.starts_with("f_") || name.starts_with("gi_") || name.starts_with("cr_") || name.starts_with("ag_") || name.starts_with("tb_") || name.starts_with("co_") || name == "func_globals" {
+    } else if name.starts_with("f_")
+        || name.starts_with("gi_")
+        || name.starts_with("cr_")
+        || name.starts_with("ag_")
+        || name.starts_with("tb_")
+        || name.starts_with("co_")
+        || name == "func_globals"
+    {
         format!("`{name}` walks interpreter frames or code objects")
     } else if name == "format" {
         "`lib.format` reads and writes array files".to_string()

@@ -22,7 +22,8 @@ fn validate(source: &[u8]) -> (i32, Vec<Value>) {
         .expect("spawn");
     child.stdin.take().expect("stdin").write_all(source).expect("write");
     let out = child.wait_with_output().expect("wait");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     let findings = v["files"][0]["findings"].as_array().cloned().unwrap_or_default();
     (out.status.code().unwrap_or(-1), findings)
 }
@@ -220,7 +221,11 @@ fn several_files_text_output_and_exit_code() {
 
 #[test]
 fn sarif_output_is_valid_json_with_results() {
-    let out = bin().args(["validate", "--format", "sarif"]).arg(root().join("tests/screening/accepted/rsi_macd_bollinger.py")).output().expect("run");
+    let out = bin()
+        .args(["validate", "--format", "sarif"])
+        .arg(root().join("tests/screening/accepted/rsi_macd_bollinger.py"))
+        .output()
+        .expect("run");
     let v: Value = serde_json::from_slice(&out.stdout).expect("sarif json");
     assert_eq!(v["version"], "2.1.0");
     assert_eq!(v["runs"][0]["results"].as_array().map(Vec::len), Some(0));
