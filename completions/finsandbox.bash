@@ -16,6 +16,9 @@ _finsandbox() {
             ",$1")
                 cmd="finsandbox"
                 ;;
+            finsandbox,cleanup)
+                cmd="finsandbox__subcmd__cleanup"
+                ;;
             finsandbox,exec)
                 cmd="finsandbox__subcmd__exec"
                 ;;
@@ -48,6 +51,9 @@ _finsandbox() {
                 ;;
             finsandbox__subcmd__generate__subcmd__help,man)
                 cmd="finsandbox__subcmd__generate__subcmd__help__subcmd__man"
+                ;;
+            finsandbox__subcmd__help,cleanup)
+                cmd="finsandbox__subcmd__help__subcmd__cleanup"
                 ;;
             finsandbox__subcmd__help,exec)
                 cmd="finsandbox__subcmd__help__subcmd__exec"
@@ -92,12 +98,34 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec validate image generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__cleanup)
+            opts="-q -h --dry-run --older-than --all --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -278,8 +306,22 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec validate image generate help"
+            opts="exec validate cleanup image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -27,6 +27,15 @@ read, 2 usage or config error. Rules: FS001 imports, FS002 forbidden builtins,
 FS003 dunder access, FS004 dangerous library surface, FS005 unreadable source,
 FS006 size and nesting limits.";
 
+const CLEANUP_EXAMPLES: &str = "\
+Examples:
+  finsandbox cleanup                    # orphans: owner gone, host rebooted, or past timeout
+  finsandbox cleanup --dry-run --json   # what would go, as JSON
+  finsandbox cleanup --all --older-than 2h
+
+Only containers labelled finsandbox.managed=true are ever touched. Exit 0 when
+nothing orphaned is left, 3 when a removal failed or the engine is unavailable.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "finsandbox",
@@ -59,6 +68,10 @@ pub enum Command {
     /// Screen strategy sources (tree-sitter, allow-list) without running them.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
+
+    /// Remove containers left behind by runs that died (only ours, by label).
+    #[command(after_help = CLEANUP_EXAMPLES)]
+    Cleanup(CleanupArgs),
 
     /// Build or inspect the sandbox image.
     #[command(subcommand)]
@@ -132,6 +145,21 @@ pub struct ExecArgs {
     /// Skip source screening (to test the container layer); recorded in the result.
     #[arg(long)]
     pub skip_screening: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Show what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Only containers at least this old (`90s`, `30m`, `2h`, `1d`).
+    #[arg(long, value_name = "DURATION", value_parser = crate::cleanup::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+
+    /// Every container of ours, whether its owner still runs or not.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,9 @@
 //!
 //! `memory_swap_limit` follows `memory_limit` unless it was set at the same
 //! layer or a higher one, so `--memory 256m` alone never turns swap on.
+//! A relative `seccomp_profile` written in the file is resolved against the
+//! file's project (the parent of its `config/` folder); otherwise against the
+//! working directory.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +55,18 @@ pub const DEFAULT_SECCOMP: &str = "seccomp/finsandbox.json";
 pub struct FileConfig {
     pub docker: Option<DockerSection>,
     pub screening: Option<ScreeningSection>,
+    pub cleanup: Option<CleanupSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupSection {
+    /// Remove orphaned containers of ours at the start of every `exec`.
+    pub sweep_on_start: Option<bool>,
+    /// Warn when a sweep finds more orphans than this.
+    pub alert_on_orphaned_containers: Option<usize>,
+    /// Seconds past a container's own timeout before it counts as orphaned.
+    pub grace_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -139,6 +154,9 @@ pub struct Settings {
     pub runtime: Option<String>,
     pub output_limit_bytes: u64,
     pub screening: Policy,
+    pub sweep_on_start: bool,
+    pub alert_on_orphaned_containers: usize,
+    pub cleanup_grace_seconds: u64,
     /// Weakening settings the user accepted with `--allow-insecure`.
     pub insecure_reasons: Vec<String>,
 }
@@ -160,6 +178,9 @@ impl Default for Settings {
             runtime: None,
             output_limit_bytes: 1 << 20,
             screening: Policy::default(),
+            sweep_on_start: true,
+            alert_on_orphaned_containers: 3,
+            cleanup_grace_seconds: 60,
             insecure_reasons: Vec::new(),
         }
     }
@@ -226,7 +247,6 @@ pub fn resolve(
     // Layer 2: the file.
     if let Some((path, cfg)) = file {
         let origin = file_origin.clone().unwrap_or_default();
-        seccomp_base = project_root_of(path, cwd);
         if let Some(d) = &cfg.docker {
             if let Some(v) = d.enabled {
                 enabled = (v, Layer::File);
@@ -270,6 +290,8 @@ pub fn resolve(
             }
             if let Some(v) = &d.seccomp_profile {
                 s.seccomp_profile = PathBuf::from(v);
+                // A path written in the file is relative to the file's project.
+                seccomp_base = project_root_of(path, cwd);
             }
             if let Some(v) = d.cleanup_on_exit {
                 s.cleanup_on_exit = v;
@@ -285,6 +307,11 @@ pub fn resolve(
 
     if let Some((path, cfg)) = file {
         s.screening = resolve_screening(Some((path, cfg)))?;
+        if let Some(c) = &cfg.cleanup {
+            s.sweep_on_start = c.sweep_on_start.unwrap_or(s.sweep_on_start);
+            s.alert_on_orphaned_containers = c.alert_on_orphaned_containers.unwrap_or(s.alert_on_orphaned_containers);
+            s.cleanup_grace_seconds = c.grace_seconds.unwrap_or(s.cleanup_grace_seconds);
+        }
     }
 
     // Layer 3: the environment.
@@ -740,6 +767,19 @@ mod tests {
     }
 
     #[test]
+    fn cleanup_file_over_default() {
+        let s = resolve_with(
+            Some("cleanup:\n  sweep_on_start: false\n  alert_on_orphaned_containers: 9\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert!(!s.sweep_on_start);
+        assert_eq!(s.alert_on_orphaned_containers, 9);
+        assert_eq!(s.cleanup_grace_seconds, 60);
+    }
+
+    #[test]
     fn screening_file_over_default() {
         let s = resolve_with(
             Some("screening:\n  allowed_imports: [pandas, numpy]\n  max_nesting: 10\n"),
@@ -767,6 +807,12 @@ mod tests {
             assert!(resolve_with(Some(yaml), &[], Overrides::default()).is_err(), "{yaml}");
         }
         assert!(parse_file(Path::new("c.yaml"), "screening:\n  typo: 1\n").is_err());
+    }
+
+    #[test]
+    fn seccomp_default_stays_relative_to_cwd_when_the_file_does_not_set_it() {
+        let s = resolve_with(Some("cleanup:\n  sweep_on_start: false\n"), &[], Overrides::default()).expect("ok");
+        assert_eq!(s.seccomp_profile, PathBuf::from("/cwd/seccomp/finsandbox.json"));
     }
 
     #[test]

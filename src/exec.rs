@@ -59,11 +59,13 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     let data = crate::data::inspect(req.data)?;
     check_seccomp(&s.seccomp_profile)?;
     let engine_info = engine::preflight(req.engine)?;
+    let swept = sweep_orphans(req);
     let image = engine::check_image(req.engine, &s.image)?;
 
     let spec = RunSpec {
         run_id: new_run_id(),
         owner_pid: std::process::id(),
+        owner_start: crate::cleanup::process_start_time(std::process::id()),
         boot_id: boot_id(),
         created_at: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         data_path: data.path.clone(),
@@ -90,7 +92,7 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     guard.armed = false;
 
     let verdict = decide(&observed, state.as_ref());
-    let run = Run { spec: &spec, image: &image, engine_info: &engine_info, data: &data, removed };
+    let run = Run { spec: &spec, image: &image, engine_info: &engine_info, data: &data, removed, swept };
     Ok(assemble(req, &run, observed, state, verdict, &source, screening))
 }
 
@@ -333,6 +335,39 @@ fn first_lines(s: &str, n: usize) -> String {
     }
 }
 
+/// Remove orphans of earlier runs (one `docker ps` when there are none).
+/// Returns warnings for the result; a failed sweep never stops the run.
+fn sweep_orphans(req: &ExecRequest) -> Vec<String> {
+    let s = req.settings;
+    if !s.sweep_on_start {
+        return Vec::new();
+    }
+    let boot = boot_id();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let host = crate::cleanup::Host { boot_id: &boot, now, alive: &crate::cleanup::process_alive };
+    let opts =
+        crate::cleanup::Options { all: false, older_than: None, grace: Duration::from_secs(s.cleanup_grace_seconds) };
+    match crate::cleanup::sweep(req.engine, &host, &opts, false) {
+        Ok(v) => {
+            let orphans: Vec<&crate::cleanup::Verdict> = v.iter().filter(|x| x.orphan).collect();
+            let mut w = Vec::new();
+            if !orphans.is_empty() {
+                let removed = orphans.iter().filter(|x| x.removed).count();
+                w.push(format!("removed {removed} of {} orphaned container(s) left by earlier runs", orphans.len()));
+            }
+            if orphans.len() > s.alert_on_orphaned_containers {
+                w.push(format!(
+                    "{} orphaned containers found (alert threshold {}): runs are dying without cleaning up",
+                    orphans.len(),
+                    s.alert_on_orphaned_containers
+                ));
+            }
+            w
+        }
+        Err(e) => vec![format!("orphan sweep failed: {e}")],
+    }
+}
+
 /// Screen the source unless told not to. Strategies that are not valid
 /// UTF-8 never get here (`read_strategy` refuses them).
 fn screen_source(source: &str, req: &ExecRequest) -> ScreeningInfo {
@@ -355,6 +390,8 @@ struct Run<'a> {
     engine_info: &'a engine::EngineInfo,
     data: &'a crate::data::DataInfo,
     removed: bool,
+    /// Warnings from the orphan sweep at the start.
+    swept: Vec<String>,
 }
 
 fn limits(s: &Settings) -> Limits {
@@ -442,7 +479,7 @@ fn assemble(
     versions.extend(image.labels.iter().filter_map(|(k, val)| {
         k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))
     }));
-    let mut warnings = Vec::new();
+    let mut warnings = run.swept.clone();
     if let Some(sum) = &v.summary {
         warnings.extend(sum.warnings.iter().cloned());
     }

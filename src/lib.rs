@@ -3,6 +3,7 @@
 //! `screen` → `data` → `engine` (argv, preflight) → `harness` → `exec` →
 //! `position` → `report`.
 
+pub mod cleanup;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -1,6 +1,6 @@
 //! finsandbox: parse the command line, dispatch, map errors to exit codes.
 
-use finsandbox::{cli, config, engine, error, exec, image, report, screen};
+use finsandbox::{cleanup, cli, config, engine, error, exec, image, report, screen};
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{Cli, Command, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
+use cli::{CleanupArgs, Cli, Command, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
 use config::{EnvMap, Overrides};
 use error::{Error, Result};
 use report::Printer;
@@ -39,6 +39,7 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
     match &cli.command {
         Command::Exec(args) => exec_command(cli, args, env, printer),
         Command::Validate(args) => validate_command(cli, args, env),
+        Command::Cleanup(args) => cleanup_command(cli, args, env, printer),
         Command::Image(ImageCommand::Build(args)) => {
             let engine = engine::locate(cli.engine.as_deref(), env)?;
             engine::preflight(&engine)?;
@@ -153,4 +154,33 @@ fn validate_command(cli: &Cli, args: &ValidateArgs, env: &EnvMap) -> Result<i32>
         Format::Sarif => println!("{}", screen::sarif(&reports)),
     }
     Ok(if reports.iter().all(|r| r.clean) { error::code::OK } else { error::code::REJECTED })
+}
+
+fn cleanup_command(cli: &Cli, args: &CleanupArgs, env: &EnvMap, printer: &Printer) -> Result<i32> {
+    let engine = engine::locate(cli.engine.as_deref(), env)?;
+    engine::preflight(&engine)?;
+    let boot = exec::boot_id();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let host = cleanup::Host { boot_id: &boot, now, alive: &cleanup::process_alive };
+    let opts = cleanup::Options { all: args.all, older_than: args.older_than, grace: cleanup::DEFAULT_GRACE };
+    let verdicts = cleanup::sweep(&engine, &host, &opts, args.dry_run)?;
+    let failed = verdicts.iter().filter(|v| v.orphan && !v.removed && !args.dry_run).count();
+    if cli.json {
+        println!("{}", serde_json::json!({"dry_run": args.dry_run, "containers": verdicts, "failed": failed}));
+    } else {
+        let orphans: Vec<_> = verdicts.iter().filter(|v| v.orphan).collect();
+        for v in &orphans {
+            let what = if args.dry_run {
+                "would remove"
+            } else if v.removed {
+                "removed"
+            } else {
+                "FAILED to remove"
+            };
+            println!("{what} {} ({}, {}): {}", v.name, v.id, v.state, v.reason);
+        }
+        let kept = verdicts.len() - orphans.len();
+        printer.note(&format!("{} orphan(s), {kept} container(s) of live runs kept", orphans.len()));
+    }
+    Ok(if failed > 0 { error::code::ENGINE } else { error::code::OK })
 }

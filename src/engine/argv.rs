@@ -25,10 +25,14 @@ pub mod label {
     pub const MANAGED: &str = "finsandbox.managed";
     pub const RUN_ID: &str = "finsandbox.run-id";
     pub const OWNER_PID: &str = "finsandbox.owner-pid";
+    /// The owner's start time (clock ticks since boot): pids are reused.
+    pub const OWNER_START: &str = "finsandbox.owner-start";
     pub const BOOT_ID: &str = "finsandbox.boot-id";
     pub const CREATED_AT: &str = "finsandbox.created-at";
     pub const TIMEOUT: &str = "finsandbox.timeout-seconds";
     pub const VERSION: &str = "finsandbox.version";
+    /// Set with `--keep-container`: only `cleanup --all` removes it.
+    pub const KEEP: &str = "finsandbox.keep";
 }
 /// Open files per process: enough for pandas/pyarrow, small enough to stop fd floods.
 const NOFILE: u64 = 1024;
@@ -45,6 +49,7 @@ const IN_CONTAINER_GRACE: u64 = 30;
 pub struct RunSpec {
     pub run_id: String,
     pub owner_pid: u32,
+    pub owner_start: Option<u64>,
     pub boot_id: String,
     pub created_at: u64,
     /// Absolute path of the data file on the host.
@@ -92,15 +97,20 @@ fn identity(a: &mut Args, s: &Settings, spec: &RunSpec) {
 /// Labels that identify the container as ours and let `cleanup` decide whether
 /// its owner is gone.
 pub fn labels(s: &Settings, spec: &RunSpec) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
+    let mut l = BTreeMap::from([
         (label::MANAGED, "true".to_string()),
         (label::RUN_ID, spec.run_id.clone()),
         (label::OWNER_PID, spec.owner_pid.to_string()),
+        (label::OWNER_START, spec.owner_start.map(|s| s.to_string()).unwrap_or_default()),
         (label::BOOT_ID, spec.boot_id.clone()),
         (label::CREATED_AT, spec.created_at.to_string()),
         (label::TIMEOUT, s.timeout_seconds.to_string()),
         (label::VERSION, env!("CARGO_PKG_VERSION").to_string()),
-    ])
+    ]);
+    if !s.cleanup_on_exit {
+        l.insert(label::KEEP, "true".to_string());
+    }
+    l
 }
 
 fn isolation(a: &mut Args, s: &Settings) {
@@ -209,6 +219,7 @@ mod tests {
         RunSpec {
             run_id: "0123456789abcdef".into(),
             owner_pid: 4242,
+            owner_start: Some(777),
             boot_id: "boot-1".into(),
             created_at: 1_700_000_000,
             data_path: PathBuf::from("/home/u/market.parquet"),
@@ -298,6 +309,7 @@ mod tests {
             "finsandbox.managed=true",
             "finsandbox.run-id=0123456789abcdef",
             "finsandbox.owner-pid=4242",
+            "finsandbox.owner-start=777",
             "finsandbox.boot-id=boot-1",
             "finsandbox.created-at=1700000000",
             "finsandbox.timeout-seconds=600",
@@ -345,6 +357,13 @@ mod tests {
         assert_eq!(cmd[..7], ["timeout", "--signal=KILL", "630s", "python3", "-I", "-B", "-c"]);
         assert_eq!(cmd[7], "print('harness')");
         assert_eq!(cmd.len(), 8);
+    }
+
+    #[test]
+    fn kept_containers_are_labelled_so() {
+        assert!(!values(&args(&settings()), "--label").iter().any(|l| l.starts_with("finsandbox.keep")));
+        let s = Settings { cleanup_on_exit: false, ..settings() };
+        assert!(values(&args(&s), "--label").contains(&"finsandbox.keep=true".to_string()));
     }
 
     #[test]

@@ -5,6 +5,8 @@ mod argv;
 mod command;
 mod ops;
 
-pub use argv::{run_args, RunSpec, DATA_TARGET};
+pub use argv::{label, run_args, RunSpec, DATA_TARGET};
 pub use command::Engine;
-pub use ops::{check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo};
+pub use ops::{
+    check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo, QUICK,
+};

@@ -169,6 +169,32 @@ def versions():
     }
 
 
+CLONE_THREAD = 0x00010000
+
+
+def lockdown():
+    """A second seccomp filter, for the strategy only: no new programs, no new
+    processes (threads stay allowed), no sockets of any family.
+
+    Installed after the harness's own imports and the data load, right before
+    untrusted code runs. The container's profile still applies underneath;
+    filters only ever add restrictions. clone3 answers ENOSYS because its
+    flags sit behind a pointer seccomp cannot inspect; libc then falls back to
+    clone, whose flags can be checked.
+    """
+    import errno
+
+    import seccomp
+
+    f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    deny = seccomp.ERRNO(errno.EPERM)
+    for name in ("execve", "execveat", "fork", "vfork", "socket", "socketpair"):
+        f.add_rule(deny, name)
+    f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    f.load()
+
+
 class InvalidOutput(Exception):
     pass
 
@@ -269,6 +295,18 @@ def main():
         }
         channel.send(b"R", json.dumps(summary).encode())
         os._exit(1)
+
+    try:
+        lockdown()
+    except BaseException as err:  # fail closed: no filter, no strategy
+        summary["status"] = "harness_error"
+        summary["error"] = {
+            "type": "LockdownError",
+            "message": f"the in-process seccomp lockdown could not be installed: {err}",
+            "traceback": traceback.format_exc(),
+        }
+        channel.send(b"R", json.dumps(summary).encode())
+        os._exit(3)
 
     pump = redirect_stdout(channel)
     namespace = {"__name__": "__main__", "__file__": filename, "data": data}

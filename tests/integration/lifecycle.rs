@@ -196,3 +196,102 @@ fn syntax_error_in_the_container_is_strategy_error_with_its_line() {
     assert_eq!(run.json["error"]["type"], "SyntaxError");
     assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("line 1"), "{}", run.json["error"]);
 }
+
+/// SIGKILL a running `exec`: nothing can clean up after that. Returns the
+/// dead owner's pid and its container's name.
+fn orphan_by_sigkill() -> (u32, String) {
+    let s = strategy("import time\ntime.sleep(120)\n");
+    let mut child = bin()
+        .args(["--json", "exec"])
+        .arg(&s.path)
+        .arg("--data")
+        .arg(market())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_of(pid).is_empty() {
+        assert!(Instant::now() < deadline, "no container appeared");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let left = containers_of(pid);
+    assert_eq!(left.len(), 1, "SIGKILL cannot clean up; the container must still be there: {left:?}");
+    (pid, left[0].clone())
+}
+
+#[test]
+fn sigkill_leaves_a_container_that_cleanup_removes() {
+    let (pid, name) = orphan_by_sigkill();
+    let left = vec![name];
+
+    let dry = bin().args(["--json", "cleanup", "--dry-run"]).output().expect("dry run");
+    let v: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("json");
+    let listed =
+        v["containers"].as_array().expect("containers").iter().any(|c| c["name"] == left[0] && c["orphan"] == true);
+    assert!(listed, "dry run does not list {}: {v}", left[0]);
+    assert_eq!(containers_of(pid), left, "--dry-run removed something");
+
+    let out = bin().args(["cleanup"]).output().expect("cleanup");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&left[0]));
+    assert!(containers_of(pid).is_empty(), "cleanup left {:?}", containers_of(pid));
+}
+
+#[test]
+fn cleanup_all_never_touches_containers_without_our_label() {
+    let name = format!("finsandbox-handmade-{}", std::process::id());
+    let fake = format!("finsandbox-fake-{}", std::process::id());
+    for (n, label) in [(&name, "other=1"), (&fake, "finsandbox.managed=false")] {
+        let out = crate::support::docker()
+            .args([
+                "run",
+                "--detach",
+                "--network",
+                "none",
+                "--name",
+                n,
+                "--label",
+                label,
+                "finsandbox-runtime:1",
+                "sleep",
+                "60",
+            ])
+            .output()
+            .expect("docker run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    // `--older-than 1d` keeps this from removing the containers of tests running
+    // in parallel; containers without our label have no age label, so a
+    // broken label guard would still remove them here.
+    let out = bin().args(["cleanup", "--all", "--older-than", "1d"]).output().expect("cleanup");
+    let survived = crate::support::container_exists(&name) && crate::support::container_exists(&fake);
+    for n in [&name, &fake] {
+        let _ = crate::support::docker().args(["rm", "-f", n]).output();
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(survived, "cleanup --all removed a container that is not ours");
+}
+
+#[test]
+fn exec_sweeps_orphans_at_start() {
+    let (pid, name) = orphan_by_sigkill();
+    let s = strategy(&format!("x = 1{TRIVIAL_TAIL}"));
+    // The shipped config: sweep_on_start is true.
+    let out = bin()
+        .env_remove("FINSANDBOX_CONFIG")
+        .args(["--json", "exec"])
+        .arg(&s.path)
+        .arg("--data")
+        .arg(market())
+        .output()
+        .expect("run");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["status"], "ok", "{v}");
+    assert!(containers_of(pid).is_empty(), "{name} survived the sweep");
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("orphaned container"), "{warnings}");
+}

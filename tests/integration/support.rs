@@ -17,7 +17,10 @@ pub fn market() -> PathBuf {
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_finsandbox"));
     c.current_dir(root());
-    c.env_remove("FINSANDBOX_CONFIG");
+    // Tests run in parallel: a sweep at the start of one test's `exec` would
+    // reap another test's deliberate orphan. The sweep has its own tests
+    // (group `orphans` in .config/nextest.toml), which use the shipped config.
+    c.env("FINSANDBOX_CONFIG", root().join("tests/no-sweep.yaml"));
     c.env("NO_COLOR", "1");
     c.stdin(Stdio::null());
     c

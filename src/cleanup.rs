@@ -1,0 +1,330 @@
+//! Reaping containers left behind by runs that died (SIGKILL, OOM of the CLI,
+//! a reboot): `finsandbox cleanup`, and the cheap sweep at the start of
+//! `exec`.
+//!
+//! Only containers carrying our `finsandbox.managed=true` label are ever
+//! considered; nothing else is listed, let alone removed. Which of ours go is
+//! decided by a pure function ([`judge`]) from the labels each run wrote:
+//! - the owner process is gone: same boot id, and no process with that pid
+//!   and that start time (pids are reused; start times are not);
+//! - the host rebooted since it was created (another boot id);
+//! - it outlived its own timeout plus a grace period;
+//! - `--all`: every one of ours.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{label, Engine, QUICK};
+use crate::error::EngineError;
+
+/// Extra time past a container's own timeout before it counts as orphaned:
+/// the CLI may still be inspecting and removing it.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub name: String,
+    pub id: String,
+    pub state: String,
+    /// Why it goes, or why it stays.
+    pub reason: String,
+    pub orphan: bool,
+    pub removed: bool,
+}
+
+pub struct Options {
+    pub all: bool,
+    pub older_than: Option<Duration>,
+    pub grace: Duration,
+}
+
+/// What the judge needs to know about this host.
+pub struct Host<'a> {
+    pub boot_id: &'a str,
+    pub now: u64,
+    /// Whether a process with this pid and start time runs on this host.
+    pub alive: &'a dyn Fn(u32, Option<u64>) -> bool,
+}
+
+/// Decide one container's fate. `Some(reason)` means it is an orphan.
+pub fn judge(c: &Candidate, host: &Host, opts: &Options) -> (bool, String) {
+    let num = |k: &str| c.labels.get(k).and_then(|v| v.parse::<u64>().ok());
+    let created = num(label::CREATED_AT);
+    let age = created.map(|t| host.now.saturating_sub(t));
+    if let (Some(min), Some(age)) = (opts.older_than, age) {
+        if age < min.as_secs() {
+            return (false, format!("younger than {}s", min.as_secs()));
+        }
+    }
+    if opts.all {
+        return (true, "--all".into());
+    }
+    if c.labels.get(label::KEEP).map(String::as_str) == Some("true") {
+        return (false, "kept on request (--keep-container); `cleanup --all` removes it".into());
+    }
+    match c.labels.get(label::BOOT_ID) {
+        Some(b) if b != host.boot_id => return (true, "created before the host last booted".into()),
+        _ => {}
+    }
+    let pid = num(label::OWNER_PID).and_then(|p| u32::try_from(p).ok());
+    let start = num(label::OWNER_START);
+    match pid {
+        Some(pid) if !(host.alive)(pid, start) => return (true, format!("its owner process {pid} is gone")),
+        None => return (true, "it names no owner process".into()),
+        _ => {}
+    }
+    if let (Some(timeout), Some(age)) = (num(label::TIMEOUT), age) {
+        let limit = timeout + opts.grace.as_secs();
+        if age > limit {
+            return (
+                true,
+                format!("it is {age}s old, past its {timeout}s timeout and {}s grace", opts.grace.as_secs()),
+            );
+        }
+    }
+    (false, "its owner is still running".into())
+}
+
+/// Every container with our label, running or not.
+pub fn list(engine: &Engine) -> Result<Vec<Candidate>, EngineError> {
+    let filter = format!("label={}=true", label::MANAGED);
+    let ids = engine.run(["ps", "--all", "--quiet", "--no-trunc", "--filter", &filter], QUICK)?;
+    let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec!["container", "inspect", "--format", "{{json .}}"];
+    args.extend(&ids);
+    // A container may vanish between `ps` and `inspect` (its own run removed
+    // it): inspect the survivors one by one then.
+    match engine.run(&args, QUICK) {
+        Ok(out) => parse_inspect(&out.stdout),
+        Err(_) => {
+            let mut all = Vec::new();
+            for id in ids {
+                if let Ok(out) = engine.run(["container", "inspect", "--format", "{{json .}}", id], QUICK) {
+                    all.extend(parse_inspect(&out.stdout)?);
+                }
+            }
+            Ok(all)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct InspectDoc {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "State")]
+    state: InspectState,
+    #[serde(rename = "Config")]
+    config: InspectConfig,
+}
+
+#[derive(Deserialize)]
+struct InspectState {
+    #[serde(rename = "Status", default)]
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct InspectConfig {
+    #[serde(rename = "Labels", default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// One JSON document per line (`--format '{{json .}}'`).
+pub fn parse_inspect(text: &str) -> Result<Vec<Candidate>, EngineError> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let d: InspectDoc = serde_json::from_str(line).map_err(|e| EngineError::Command {
+            command: "docker container inspect".into(),
+            status: "unreadable output".into(),
+            stderr: e.to_string(),
+        })?;
+        let labels = d.config.labels.unwrap_or_default();
+        // Belt and braces: never act on a container without our label, even
+        // if the engine's filter misbehaved.
+        if labels.get(label::MANAGED).map(String::as_str) != Some("true") {
+            continue;
+        }
+        out.push(Candidate {
+            id: d.id,
+            name: d.name.trim_start_matches('/').to_string(),
+            state: d.state.status,
+            labels,
+        });
+    }
+    Ok(out)
+}
+
+/// List, judge, and (unless `dry_run`) remove. Removal failures are reported
+/// in the verdicts (`removed: false`), not fatal: one stuck container must not
+/// keep the others.
+pub fn sweep(engine: &Engine, host: &Host, opts: &Options, dry_run: bool) -> Result<Vec<Verdict>, EngineError> {
+    let mut verdicts = Vec::new();
+    for c in list(engine)? {
+        let (orphan, reason) = judge(&c, host, opts);
+        let removed = orphan && !dry_run && crate::engine::remove(engine, &c.id).is_ok();
+        verdicts.push(Verdict {
+            name: c.name,
+            id: c.id.chars().take(12).collect(),
+            state: c.state,
+            reason,
+            orphan,
+            removed,
+        });
+    }
+    Ok(verdicts)
+}
+
+/// Whether process `pid` runs and, when `start` is given, started at that
+/// time (clock ticks since boot, field 22 of `/proc/PID/stat`).
+pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
+    match (process_start_time(pid), start) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(actual), Some(expected)) => actual == expected,
+    }
+}
+
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count
+    // fields from the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// `90s`, `30m`, `2h`, `1d`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration such as `30m`, `2h` or `1d`"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit in `{s}`: use s, m, h or d")),
+    };
+    Ok(Duration::from_secs(n * mult))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(pairs: &[(&str, &str)]) -> Candidate {
+        let mut labels: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        labels.insert(label::MANAGED.into(), "true".into());
+        Candidate { id: "abc".into(), name: "finsandbox-x".into(), state: "running".into(), labels }
+    }
+
+    fn ours(pid: &str, created: &str) -> Candidate {
+        cand(&[
+            (label::OWNER_PID, pid),
+            (label::OWNER_START, "100"),
+            (label::BOOT_ID, "boot"),
+            (label::CREATED_AT, created),
+            (label::TIMEOUT, "600"),
+        ])
+    }
+
+    fn opts() -> Options {
+        Options { all: false, older_than: None, grace: DEFAULT_GRACE }
+    }
+
+    fn judge_with(c: &Candidate, alive: bool, now: u64, o: &Options) -> (bool, String) {
+        let f = move |_pid: u32, _start: Option<u64>| alive;
+        judge(c, &Host { boot_id: "boot", now, alive: &f }, o)
+    }
+
+    #[test]
+    fn owner_alive_within_timeout_stays() {
+        assert!(!judge_with(&ours("42", "1000"), true, 1100, &opts()).0);
+    }
+
+    #[test]
+    fn owner_gone_is_orphan() {
+        let (orphan, why) = judge_with(&ours("42", "1000"), false, 1100, &opts());
+        assert!(orphan);
+        assert!(why.contains("42"), "{why}");
+    }
+
+    #[test]
+    fn other_boot_is_orphan_even_if_a_pid_matches() {
+        let mut c = ours("42", "1000");
+        c.labels.insert(label::BOOT_ID.into(), "old-boot".into());
+        assert!(judge_with(&c, true, 1100, &opts()).0);
+    }
+
+    #[test]
+    fn past_timeout_plus_grace_is_orphan_even_with_owner_alive() {
+        assert!(!judge_with(&ours("42", "1000"), true, 1000 + 600 + 60, &opts()).0);
+        assert!(judge_with(&ours("42", "1000"), true, 1000 + 600 + 61, &opts()).0);
+    }
+
+    #[test]
+    fn kept_containers_go_only_with_all() {
+        let mut c = ours("42", "1000");
+        c.labels.insert(label::KEEP.into(), "true".into());
+        assert!(!judge_with(&c, false, 99_999, &opts()).0);
+        assert!(judge_with(&c, false, 99_999, &Options { all: true, ..opts() }).0);
+    }
+
+    #[test]
+    fn all_takes_everything_of_ours() {
+        let o = Options { all: true, ..opts() };
+        assert!(judge_with(&ours("42", "1000"), true, 1001, &o).0);
+    }
+
+    #[test]
+    fn older_than_spares_young_containers_even_with_all() {
+        let o = Options { all: true, older_than: Some(Duration::from_secs(3600)), grace: DEFAULT_GRACE };
+        assert!(!judge_with(&ours("42", "1000"), false, 1100, &o).0);
+        assert!(judge_with(&ours("42", "1000"), false, 1000 + 3600, &o).0);
+    }
+
+    #[test]
+    fn containers_without_our_label_are_never_candidates() {
+        let line = r#"{"Id":"1","Name":"/theirs","State":{"Status":"running"},"Config":{"Labels":{"app":"web"}}}
+{"Id":"2","Name":"/finsandbox-a","State":{"Status":"exited"},"Config":{"Labels":{"finsandbox.managed":"true"}}}
+{"Id":"3","Name":"/fake","State":{"Status":"exited"},"Config":{"Labels":{"finsandbox.managed":"false"}}}"#;
+        let c = parse_inspect(line).expect("parses");
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].name, "finsandbox-a");
+    }
+
+    #[test]
+    fn this_process_is_alive_and_its_start_time_matches() {
+        let me = std::process::id();
+        let start = process_start_time(me);
+        assert!(start.is_some());
+        assert!(process_alive(me, start));
+        assert!(!process_alive(me, start.map(|s| s + 1)), "a reused pid must not count as the owner");
+        assert!(!process_alive(u32::MAX - 1, None));
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("1d"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5w").is_err());
+    }
+}
