@@ -56,6 +56,21 @@ pub struct FileConfig {
     pub docker: Option<DockerSection>,
     pub screening: Option<ScreeningSection>,
     pub cleanup: Option<CleanupSection>,
+    pub monitoring: Option<MonitoringSection>,
+}
+
+/// The runtime monitor's policy (`docker stats`); names and defaults are the
+/// earlier Python design's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSection {
+    pub enabled: Option<bool>,
+    pub max_cpu_percent: Option<f64>,
+    pub cpu_window_seconds: Option<f64>,
+    pub max_memory_percent: Option<f64>,
+    pub memory_window_seconds: Option<f64>,
+    pub max_pids: Option<u64>,
+    pub combined_percent: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +169,7 @@ pub struct Settings {
     pub runtime: Option<String>,
     pub output_limit_bytes: u64,
     pub screening: Policy,
+    pub monitoring: crate::monitor::Limits,
     pub sweep_on_start: bool,
     pub alert_on_orphaned_containers: usize,
     pub cleanup_grace_seconds: u64,
@@ -178,6 +194,7 @@ impl Default for Settings {
             runtime: None,
             output_limit_bytes: 1 << 20,
             screening: Policy::default(),
+            monitoring: crate::monitor::Limits::default(),
             sweep_on_start: true,
             alert_on_orphaned_containers: 3,
             cleanup_grace_seconds: 60,
@@ -307,6 +324,9 @@ pub fn resolve(
 
     if let Some((path, cfg)) = file {
         s.screening = resolve_screening(Some((path, cfg)))?;
+        if let Some(m) = &cfg.monitoring {
+            s.monitoring = resolve_monitoring(m, &file_origin.clone().unwrap_or_default())?;
+        }
         if let Some(c) = &cfg.cleanup {
             s.sweep_on_start = c.sweep_on_start.unwrap_or(s.sweep_on_start);
             s.alert_on_orphaned_containers = c.alert_on_orphaned_containers.unwrap_or(s.alert_on_orphaned_containers);
@@ -485,6 +505,38 @@ fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), ConfigError> {
     }
     s.insecure_reasons = weakened;
     Ok(())
+}
+
+fn resolve_monitoring(m: &MonitoringSection, origin: &str) -> Result<crate::monitor::Limits, ConfigError> {
+    let mut l = crate::monitor::Limits::default();
+    let percent = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x > 0.0 && x <= 1000.0 => Ok(x),
+            Some(x) => Err(value_err(key, origin, format!("`{x}` must be a percentage between 0 and 1000"))),
+        }
+    };
+    let window = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            Some(x) => Err(value_err(key, origin, format!("`{x}` must be a number of seconds, zero or more"))),
+        }
+    };
+    l.enabled = m.enabled.unwrap_or(l.enabled);
+    l.max_cpu_percent = percent("monitoring.max_cpu_percent", m.max_cpu_percent, l.max_cpu_percent)?;
+    l.cpu_window_seconds = window("monitoring.cpu_window_seconds", m.cpu_window_seconds, l.cpu_window_seconds)?;
+    l.max_memory_percent = percent("monitoring.max_memory_percent", m.max_memory_percent, l.max_memory_percent)?;
+    l.memory_window_seconds =
+        window("monitoring.memory_window_seconds", m.memory_window_seconds, l.memory_window_seconds)?;
+    l.combined_percent = percent("monitoring.combined_percent", m.combined_percent, l.combined_percent)?;
+    if let Some(p) = m.max_pids {
+        if p == 0 {
+            return Err(value_err("monitoring.max_pids", origin, "must be at least 1".into()));
+        }
+        l.max_pids = p;
+    }
+    Ok(l)
 }
 
 /// The screening policy from the file's `screening:` section (defaults for
@@ -764,6 +816,20 @@ mod tests {
         let s =
             resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
         assert_eq!(s.seccomp_profile, PathBuf::from("/proj/seccomp/x.json"));
+    }
+
+    #[test]
+    fn monitoring_file_over_default() {
+        let s = resolve_with(
+            Some("monitoring:\n  max_cpu_percent: 50\n  cpu_window_seconds: 2\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert_eq!(s.monitoring.max_cpu_percent, 50.0);
+        assert_eq!(s.monitoring.cpu_window_seconds, 2.0);
+        assert_eq!(s.monitoring.max_pids, 90);
+        assert!(resolve_with(Some("monitoring:\n  max_cpu_percent: -1\n"), &[], Overrides::default()).is_err());
     }
 
     #[test]

@@ -26,7 +26,9 @@ use crate::engine::{self, ContainerState, Engine, ImageInfo, RunSpec};
 use crate::error::{code, ConfigError, EngineError, Error, InputError};
 use crate::harness::{self, Decoder, Summary, SummaryError, Tail};
 use crate::position::{Position, PositionSummary};
-use crate::report::{ContainerInfo, Limits, Output, RunResult, ScreeningInfo, Status, StrategyInfo, SCHEMA_VERSION};
+use crate::report::{
+    ContainerInfo, Limits, Output, Resources, RunResult, ScreeningInfo, Status, StrategyInfo, SCHEMA_VERSION,
+};
 
 /// Strategies are source files, not data: anything bigger is a mistake.
 pub const MAX_STRATEGY_BYTES: u64 = 1 << 20;
@@ -104,6 +106,7 @@ pub struct Observed {
     pub cli_exit: Option<i32>,
     pub timed_out: bool,
     pub elapsed: Duration,
+    pub monitor: crate::monitor::Report,
 }
 
 fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, name: &str) -> Result<Observed, Error> {
@@ -131,6 +134,8 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
     // Our copies of the pipes' write ends live in the expression: drop it so
     // the readers see end-of-file when the engine CLI exits.
     drop(expr);
+    let monitor =
+        crate::monitor::Monitor::start(req.engine.clone(), name.to_string(), s.monitoring.clone(), s.cpus, started);
 
     let out_thread = thread::spawn(move || {
         let mut d = Decoder::new(limit, MAX_POSITION_BYTES);
@@ -164,6 +169,7 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
         }
     };
     let elapsed = started.elapsed();
+    let monitor = monitor.stop();
     let decoder = out_thread.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
     let stderr = err_thread.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
     if let Some(sig) = interrupted {
@@ -179,7 +185,7 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
         };
         return Err(Error::Interrupted { name, code });
     }
-    Ok(Observed { decoder, stderr, cli_exit: status, timed_out, elapsed })
+    Ok(Observed { decoder, stderr, cli_exit: status, timed_out, elapsed, monitor })
 }
 
 /// Kill the container, then make sure the engine CLI exits too.
@@ -226,6 +232,17 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
     if o.timed_out {
         v.status = Status::Timeout;
         v.error = err("Timeout", "the run exceeded its wall-clock limit and was killed");
+        return v;
+    }
+    if o.monitor.killed {
+        v.status = Status::Killed;
+        let what: Vec<String> = o
+            .monitor
+            .violations
+            .iter()
+            .map(|x| format!("{} {} over {} at {}s", x.rule, x.observed, x.threshold, x.at_s))
+            .collect();
+        v.error = err("PolicyKill", format!("killed by the runtime monitor: {}", what.join("; ")));
         return v;
     }
     if state.is_some_and(|s| s.oom_killed) {
@@ -434,6 +451,8 @@ fn rejected(req: &ExecRequest, source: &str, screening: ScreeningInfo) -> RunRes
         execution_time_s: 0.0,
         memory_peak_mb: None,
         memory_peak_source: None,
+        resources: None,
+        violations: Vec::new(),
         stdout: empty_output(),
         stderr: empty_output(),
         error: Some(SummaryError {
@@ -503,7 +522,15 @@ fn assemble(
             spec.container_name()
         ));
     }
-    let memory_peak_mb = v.summary.as_ref().and_then(|s| s.max_rss_kb).map(|kb| kb as f64 / 1024.0);
+    // The kernel's own peak when the cgroup was readable, else the highest
+    // `docker stats` sample, else what the harness measured of itself.
+    let (memory_peak_mb, memory_peak_source) = match (o.monitor.memory_peak_bytes, o.monitor.memory_peak_source) {
+        (Some(b), Some(src)) => (Some(b as f64 / 1048576.0), Some(src)),
+        _ => match v.summary.as_ref().and_then(|s| s.max_rss_kb) {
+            Some(kb) => (Some(kb as f64 / 1024.0), Some("harness_rusage")),
+            None => (None, None),
+        },
+    };
     let status = v.status;
     RunResult {
         schema_version: SCHEMA_VERSION,
@@ -513,7 +540,13 @@ fn assemble(
         exit_code: state.as_ref().map(|st| st.exit_code).or(o.cli_exit.map(i64::from)),
         execution_time_s: round3(o.elapsed.as_secs_f64()),
         memory_peak_mb: memory_peak_mb.map(|m| (m * 10.0).round() / 10.0),
-        memory_peak_source: memory_peak_mb.map(|_| "harness_rusage"),
+        memory_peak_source,
+        resources: Some(Resources {
+            cpu_seconds: o.monitor.cpu_seconds.map(round3),
+            pids_peak: o.monitor.pids_peak,
+            samples: o.monitor.samples,
+        }),
+        violations: o.monitor.violations.clone(),
         stdout: Output {
             text: o.decoder.stdout.text(),
             truncated: o.decoder.stdout.truncated(),
@@ -635,6 +668,7 @@ mod tests {
             cli_exit: Some(cli_exit),
             timed_out,
             elapsed: Duration::from_secs(1),
+            monitor: crate::monitor::Report::default(),
         }
     }
 
@@ -661,6 +695,21 @@ mod tests {
     fn timeout_wins_over_everything() {
         let v = decide(&observed(&ok_stream(), 137, true), Some(&state(137, false)));
         assert_eq!(v.status, Status::Timeout);
+    }
+
+    #[test]
+    fn a_policy_kill_is_killed_with_its_violations() {
+        let mut o = observed(b"", 137, false);
+        o.monitor.killed = true;
+        o.monitor.violations.push(crate::monitor::Violation {
+            rule: "pids",
+            observed: 95.0,
+            threshold: 90.0,
+            at_s: 2.0,
+        });
+        let v = decide(&o, Some(&state(137, false)));
+        assert_eq!(v.status, Status::Killed);
+        assert!(v.error.map(|e| e.message).unwrap_or_default().contains("pids"));
     }
 
     #[test]

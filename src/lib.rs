@@ -12,6 +12,7 @@ pub mod error;
 pub mod exec;
 pub mod harness;
 pub mod image;
+pub mod monitor;
 pub mod position;
 pub mod report;
 pub mod screen;

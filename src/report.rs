@@ -22,8 +22,6 @@ pub enum Status {
     Rejected,
     Timeout,
     MemoryLimit,
-    /// The runtime monitor killed the run on a policy; the monitor is not built yet.
-    #[allow(dead_code)]
     Killed,
     EngineError,
     InvalidOutput,
@@ -99,8 +97,13 @@ pub struct RunResult {
     pub exit_code: Option<i64>,
     pub execution_time_s: f64,
     pub memory_peak_mb: Option<f64>,
-    /// Where `memory_peak_mb` comes from.
+    /// Where `memory_peak_mb` comes from: `cgroup_v1_max_usage`,
+    /// `cgroup_v2_memory_peak`, `stats_samples` or `harness_rusage`.
     pub memory_peak_source: Option<&'static str>,
+    /// Null when no container ran.
+    pub resources: Option<Resources>,
+    /// Policy violations the runtime monitor killed the run for.
+    pub violations: Vec<crate::monitor::Violation>,
     pub stdout: Output,
     pub stderr: Output,
     pub error: Option<SummaryError>,
@@ -114,6 +117,16 @@ pub struct RunResult {
     pub versions: BTreeMap<String, String>,
     pub strategy: StrategyInfo,
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Resources {
+    /// CPU time from the container's cgroup (null when not readable).
+    pub cpu_seconds: Option<f64>,
+    /// Highest process+thread count in a `docker stats` sample.
+    pub pids_peak: Option<u64>,
+    /// `docker stats` samples taken.
+    pub samples: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]

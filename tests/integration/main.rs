@@ -6,6 +6,7 @@
 
 mod cli;
 mod lifecycle;
+mod monitor;
 mod sandbox;
 mod screening;
 mod support;
