@@ -28,21 +28,38 @@ apt_install() {
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
-# 1. The container engine.
+# 1. The container engine, and gVisor (runsc) as the stronger runtime tier.
 if ! command -v docker >/dev/null || ! command -v dockerd >/dev/null && ! engine_answers; then
   apt_install docker.io
+fi
+if ! command -v runsc >/dev/null && is_root && command -v apt-get >/dev/null; then
+  apt_install runsc || say "note: gVisor (runsc) could not be installed; \`--runtime runsc\` will be unavailable"
 fi
 if ! engine_answers; then
   if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
     say "starting docker (systemctl)"
     systemctl start docker || true
   elif is_root; then
-    # Flags only for what /etc/docker/daemon.json does not already set:
-    # dockerd refuses a directive given both ways.
-    flags=()
     conf=/etc/docker/daemon.json
-    grep -qs '"bridge"' "$conf" || flags+=(--bridge=none)
-    grep -qs '"iptables"' "$conf" || flags+=(--iptables=false)
+    if [ -f "$conf" ]; then
+      # Flags only for what daemon.json does not already set: dockerd refuses
+      # a directive given both ways.
+      flags=()
+      grep -qs '"bridge"' "$conf" || flags+=(--bridge=none)
+      grep -qs '"iptables"' "$conf" || flags+=(--iptables=false)
+    else
+      # Our own daemon config, so /etc/docker is left alone. runsc needs
+      # --network=none: gVisor would otherwise try to set up a network the
+      # sandbox never uses.
+      mkdir -p /var/lib/finsandbox
+      conf=/var/lib/finsandbox/dockerd.json
+      runtimes=""
+      if command -v runsc >/dev/null; then
+        runtimes=", \"runtimes\": {\"runsc\": {\"path\": \"$(command -v runsc)\", \"runtimeArgs\": [\"--network=none\"]}}"
+      fi
+      printf '{"bridge": "none", "iptables": false%s}\n' "$runtimes" > "$conf"
+      flags=(--config-file "$conf")
+    fi
     say "starting dockerd ${flags[*]} in the background (log: /var/log/finsandbox-dockerd.log)"
     nohup dockerd "${flags[@]}" >/var/log/finsandbox-dockerd.log 2>&1 &
   fi
@@ -50,6 +67,10 @@ if ! engine_answers; then
   engine_answers || die "the Docker engine does not answer (see \`docker info\`); start it and run ./install.sh again"
 fi
 say "engine: $(docker version --format '{{.Server.Version}}' 2>/dev/null) (API $(docker version --format '{{.Server.APIVersion}}' 2>/dev/null))"
+if command -v runsc >/dev/null && ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+  say "note: runsc is installed but not registered with the engine; add to /etc/docker/daemon.json:"
+  say "  \"runtimes\": {\"runsc\": {\"path\": \"$(command -v runsc)\", \"runtimeArgs\": [\"--network=none\"]}}"
+fi
 
 # 2. The static binary. glibc's static build (crt-static) needs no musl
 #    toolchain; finsandbox does no name-service lookups, the one thing static

@@ -19,6 +19,9 @@ _finsandbox() {
             finsandbox,cleanup)
                 cmd="finsandbox__subcmd__cleanup"
                 ;;
+            finsandbox,doctor)
+                cmd="finsandbox__subcmd__doctor"
+                ;;
             finsandbox,exec)
                 cmd="finsandbox__subcmd__exec"
                 ;;
@@ -54,6 +57,9 @@ _finsandbox() {
                 ;;
             finsandbox__subcmd__help,cleanup)
                 cmd="finsandbox__subcmd__help__subcmd__cleanup"
+                ;;
+            finsandbox__subcmd__help,doctor)
+                cmd="finsandbox__subcmd__help__subcmd__doctor"
                 ;;
             finsandbox__subcmd__help,exec)
                 cmd="finsandbox__subcmd__help__subcmd__exec"
@@ -98,7 +104,7 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup image generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,8 +143,34 @@ _finsandbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        finsandbox__subcmd__doctor)
+            opts="-q -h --runtime --config --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -306,7 +338,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec validate cleanup image generate help"
+            opts="exec validate cleanup doctor image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +352,20 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help__subcmd__cleanup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -73,6 +73,9 @@ pub enum Command {
     #[command(after_help = CLEANUP_EXAMPLES)]
     Cleanup(CleanupArgs),
 
+    /// Check the engine, image and profile, and run the escape self-test on each runtime.
+    Doctor(DoctorArgs),
+
     /// Build or inspect the sandbox image.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -145,6 +148,21 @@ pub struct ExecArgs {
     /// Skip source screening (to test the container layer); recorded in the result.
     #[arg(long)]
     pub skip_screening: bool,
+
+    /// Run the escape self-test (a canary container) first; refuse to run if anything escapes.
+    #[arg(long)]
+    pub self_test: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Test only these runtimes (default: every runtime the engine offers).
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Vec<String>,
+
+    /// Config file (limits and profile used for the self-test).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -138,6 +138,9 @@ pub enum EngineError {
 
     #[error("image build failed: {0}")]
     Build(String),
+
+    #[error("the sandbox self-test failed on runtime `{runtime}`: {message}")]
+    Unhealthy { runtime: String, message: String },
 }
 
 fn fmt_stderr(stderr: &str) -> String {
@@ -159,6 +162,9 @@ impl EngineError {
             EngineError::Unavailable { .. } => Some(
                 "start the engine (`systemctl start docker`, or `dockerd &` where there is no systemd) and check `docker info`"
                     .into(),
+            ),
+            EngineError::Unhealthy { .. } => Some(
+                "run `finsandbox doctor` for the full report; do not run untrusted strategies on this host until it passes".into(),
             ),
             EngineError::ImageMissing { .. } | EngineError::ImageStale { .. } => {
                 Some("run `finsandbox image build` (offline: `--method debootstrap`)".into())

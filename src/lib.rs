@@ -16,3 +16,4 @@ pub mod monitor;
 pub mod position;
 pub mod report;
 pub mod screen;
+pub mod selftest;

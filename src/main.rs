@@ -1,6 +1,6 @@
 //! finsandbox: parse the command line, dispatch, map errors to exit codes.
 
-use finsandbox::{cleanup, cli, config, engine, error, exec, image, report, screen};
+use finsandbox::{cleanup, cli, config, engine, error, exec, image, report, screen, selftest};
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{CleanupArgs, Cli, Command, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
+use cli::{CleanupArgs, Cli, Command, DoctorArgs, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
 use config::{EnvMap, Overrides};
 use error::{Error, Result};
 use report::Printer;
@@ -40,6 +40,7 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
         Command::Exec(args) => exec_command(cli, args, env, printer),
         Command::Validate(args) => validate_command(cli, args, env),
         Command::Cleanup(args) => cleanup_command(cli, args, env, printer),
+        Command::Doctor(args) => doctor_command(cli, args, env, printer),
         Command::Image(ImageCommand::Build(args)) => {
             let engine = engine::locate(cli.engine.as_deref(), env)?;
             engine::preflight(&engine)?;
@@ -80,9 +81,10 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
     }
 }
 
-fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> Result<i32> {
-    // Registered first: a Ctrl-C during preflight must not leave anything
-    // behind either. A second signal of the same kind exits at once.
+/// SIGINT, SIGTERM and SIGHUP set the returned flag to the signal number; the
+/// run notices, kills and removes its container, and exits 128+N. A second
+/// signal of the same kind exits at once.
+fn install_signal_handlers() -> Result<Arc<AtomicUsize>> {
     let signal = Arc::new(AtomicUsize::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -91,6 +93,12 @@ fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> 
             .and_then(|_| signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize))
             .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
     }
+    Ok(signal)
+}
+
+fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> Result<i32> {
+    // Registered first: a Ctrl-C during preflight must not leave anything behind either.
+    let signal = install_signal_handlers()?;
 
     let cwd = std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))?;
     let file = config::load_file(args.config.as_deref(), env, &cwd)?;
@@ -112,6 +120,13 @@ fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> 
         printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
     }
     let engine = engine::locate(cli.engine.as_deref(), env)?;
+    if args.self_test {
+        let t = selftest::run(&engine, &settings, Arc::clone(&signal))?;
+        if !t.healthy {
+            return Err(selftest::refusal(&t).into());
+        }
+        printer.note(&format!("self-test passed on runtime `{}` ({} checks)", t.runtime, t.checks.len()));
+    }
     let request = exec::ExecRequest {
         strategy: Path::new(&args.strategy),
         data: Path::new(&args.data),
@@ -183,4 +198,50 @@ fn cleanup_command(cli: &Cli, args: &CleanupArgs, env: &EnvMap, printer: &Printe
         printer.note(&format!("{} orphan(s), {kept} container(s) of live runs kept", orphans.len()));
     }
     Ok(if failed > 0 { error::code::ENGINE } else { error::code::OK })
+}
+
+fn doctor_command(cli: &Cli, args: &DoctorArgs, env: &EnvMap, printer: &Printer) -> Result<i32> {
+    let signal = install_signal_handlers()?;
+    let cwd = std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))?;
+    let file = config::load_file(args.config.as_deref(), env, &cwd)?;
+    let settings = config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), env, &Overrides::default(), &cwd)?;
+    let engine = engine::locate(cli.engine.as_deref(), env)?;
+    let info = engine::preflight(&engine)?;
+    printer.note(&format!("engine: {} {} ({})", engine.name(), info.server_version, engine.program.display()));
+    let image = engine::check_image(&engine, &settings.image)?;
+    printer.note(&format!("image: {} ({})", settings.image, image.id));
+    printer.note(&format!("seccomp profile: {}", settings.seccomp_profile.display()));
+    let (default, offered) = selftest::runtimes(&engine)?;
+    let wanted: Vec<String> = if args.runtime.is_empty() {
+        // `io.containerd.*` entries are aliases of runc's shim, not separate tiers.
+        offered.iter().filter(|r| !r.starts_with("io.containerd.")).cloned().collect()
+    } else {
+        args.runtime.clone()
+    };
+    let mut results = Vec::new();
+    for rt in &wanted {
+        let mut s = settings.clone();
+        s.runtime = (rt != &default).then(|| rt.clone());
+        let mut t = selftest::run(&engine, &s, Arc::clone(&signal))?;
+        t.runtime = rt.clone();
+        if !cli.json {
+            let verdict = if t.healthy { "healthy" } else { "UNHEALTHY" };
+            println!("runtime {rt}{}: {verdict}", if rt == &default { " (default)" } else { "" });
+            for c in &t.checks {
+                println!("  {:<26} {:<8} {}", c.name, if c.escaped { "ESCAPED" } else { "blocked" }, c.detail);
+            }
+            if let Some(e) = &t.error {
+                println!("  error: {e}");
+            }
+        }
+        results.push(t);
+    }
+    let healthy = results.iter().all(|t| t.healthy);
+    if cli.json {
+        println!(
+            "{}",
+            serde_json::json!({"engine": info.server_version, "image": image.id, "default_runtime": default, "healthy": healthy, "runtimes": results})
+        );
+    }
+    Ok(if healthy { error::code::OK } else { error::code::ENGINE })
 }

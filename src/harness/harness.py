@@ -174,7 +174,9 @@ CLONE_THREAD = 0x00010000
 
 def lockdown():
     """A second seccomp filter, for the strategy only: no new programs, no new
-    processes (threads stay allowed), no sockets of any family.
+    processes (threads stay allowed), no sockets of any family, and none of
+    the calls the container profile denies (so they stay denied under runtimes
+    that do not apply the container's profile, such as gVisor).
 
     Installed after the harness's own imports and the data load, right before
     untrusted code runs. The container's profile still applies underneath;
@@ -188,7 +190,13 @@ def lockdown():
 
     f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     deny = seccomp.ERRNO(errno.EPERM)
-    for name in ("execve", "execveat", "fork", "vfork", "socket", "socketpair"):
+    for name in (
+        "execve", "execveat", "fork", "vfork", "socket", "socketpair",
+        "memfd_create", "ptrace", "process_vm_readv", "process_vm_writev", "mknod", "mknodat",
+        "io_uring_setup", "io_uring_enter", "io_uring_register", "userfaultfd", "bpf",
+        "perf_event_open", "keyctl", "add_key", "request_key", "personality", "unshare", "setns",
+        "mount", "umount2", "pivot_root", "chroot",
+    ):
         f.add_rule(deny, name)
     f.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
     f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")

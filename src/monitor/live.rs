@@ -124,6 +124,8 @@ fn stream(
         }
         let mut lines = BufReader::new(&*reader);
         let mut line = String::new();
+        // The CLI redraws each sample more than once; count each record once.
+        let mut previous: Option<super::stats::RawStats> = None;
         loop {
             line.clear();
             match lines.read_line(&mut line) {
@@ -131,7 +133,11 @@ fn stream(
                 Ok(_) => {}
             }
             for raw in parse_line(&line) {
+                if previous.as_ref() == Some(&raw) {
+                    continue;
+                }
                 let sample = convert(&raw);
+                previous = Some(raw);
                 let t = started.elapsed().as_secs_f64();
                 let violations = policy.observe(&sample, t);
                 let mut s = lock(shared);

@@ -4,9 +4,11 @@
 //! Tests that need the engine fail loudly when it is missing: the engine is
 //! part of the product, and `.ci/run` installs and starts it.
 
+mod attacks;
 mod cli;
 mod lifecycle;
 mod monitor;
 mod sandbox;
 mod screening;
+mod selftest;
 mod support;

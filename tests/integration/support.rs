@@ -60,11 +60,10 @@ impl Run {
     }
     /// The probe's report: the last stdout line that parses as JSON.
     pub fn probe(&self) -> Value {
-        self.stdout_text()
-            .lines()
-            .rev()
-            .find_map(|l| serde_json::from_str::<Value>(l).ok())
-            .unwrap_or_else(|| panic!("no JSON line in the strategy's stdout: {}", self.describe()))
+        self.probe_opt().unwrap_or_else(|| panic!("no JSON line in the strategy's stdout: {}", self.describe()))
+    }
+    pub fn probe_opt(&self) -> Option<Value> {
+        self.stdout_text().lines().rev().find_map(|l| serde_json::from_str::<Value>(l).ok().filter(Value::is_object))
     }
     pub fn describe(&self) -> String {
         format!(

@@ -1,0 +1,368 @@
+//! The attack suite: one untrusted program per case, screening skipped so the
+//! container (and the in-process lockdown) alone must hold, under each
+//! runtime: runc (the engine default) and gVisor (`--runtime runsc`, which
+//! `install.sh` registers). Network cases only ever target loopback.
+//!
+//! Every case records `case | runtime | status | observation` in
+//! `target/attack-suite/` for the report in docs/attack-suite.md, and checks
+//! that the data file is unchanged and the container is gone.
+
+use std::io::Read;
+use std::net::TcpListener;
+
+use serde_json::Value;
+
+use crate::support::{exec, market, root, Run, TRIVIAL_TAIL};
+
+/// Run `source` under `runtime` with screening skipped.
+fn attack(case: &str, runtime: &str, source: &str, extra: &[&str]) -> Run {
+    let before = std::fs::read(market()).expect("data file");
+    let mut args = vec!["--skip-screening"];
+    if !extra.contains(&"--timeout") {
+        args.extend(["--timeout", "60"]);
+    }
+    if runtime != "runc" {
+        args.extend(["--runtime", runtime]);
+    }
+    args.extend_from_slice(extra);
+    let run = exec(source, &args);
+    assert_ne!(run.status(), "engine_error", "{case} on {runtime}: the engine failed: {}", run.describe());
+    assert_eq!(std::fs::read(market()).expect("data file"), before, "{case} changed the host's data file");
+    let observed = match run.probe_opt() {
+        Some(p) => p.to_string(),
+        None => run.json["error"]["message"].as_str().unwrap_or("").chars().take(120).collect(),
+    };
+    let dir = root().join("target/attack-suite");
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::write(
+        dir.join(format!("{case}-{runtime}.txt")),
+        format!("{case}|{runtime}|{}|{observed}\n", run.status()),
+    );
+    run
+}
+
+/// The probe's report as a map of attempt → outcome.
+fn outcomes(run: &Run) -> Value {
+    run.probe_opt().unwrap_or_else(|| panic!("no probe report: {}", run.describe()))
+}
+
+const PREAMBLE: &str = r#"
+import errno, json, os
+report = {}
+def attempt(name, fn):
+    try:
+        report[name] = 'SUCCEEDED: ' + str(fn())
+    except OSError as e:
+        report[name] = errno.errorcode.get(e.errno, str(e.errno))
+    except Exception as e:
+        report[name] = type(e).__name__
+"#;
+
+fn probe_source(body: &str) -> String {
+    format!("{PREAMBLE}\n{body}\nprint(json.dumps(report))\n{TRIVIAL_TAIL}")
+}
+
+fn assert_all_refused(run: &Run, case: &str) {
+    assert_eq!(run.status(), "ok", "{case}: {}", run.describe());
+    let r = outcomes(run);
+    for (k, v) in r.as_object().expect("report") {
+        assert!(!v.as_str().unwrap_or("").starts_with("SUCCEEDED"), "{case}: `{k}` succeeded: {r}");
+    }
+}
+
+macro_rules! on_both_runtimes {
+    ($($name:ident => $body:expr;)*) => {
+        mod runc {
+            $( #[test] fn $name() { ($body)(stringify!($name), "runc") } )*
+        }
+        mod runsc {
+            $( #[test] fn $name() { super::require_runsc(); ($body)(stringify!($name), "runsc") } )*
+        }
+    };
+}
+
+/// gVisor is part of the product's tiers; CI installs and registers it.
+fn require_runsc() {
+    let out = crate::support::docker().args(["info", "--format", "{{json .Runtimes}}"]).output().expect("docker info");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"runsc\""),
+        "runsc is not registered with the engine: run ./install.sh (it installs and registers gVisor)"
+    );
+}
+
+fn network_tcp_to_a_host_listener(case: &str, rt: &str) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let body = format!(
+        "import socket\ndef connect():\n    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    s.settimeout(2)\n    s.connect(('127.0.0.1', {port}))\n    return 'connected'\nattempt('tcp_127.0.0.1', connect)\n"
+    );
+    let run = attack(case, rt, &probe_source(&body), &[]);
+    assert_all_refused(&run, case);
+    let mut buf = [0u8; 1];
+    match listener.accept() {
+        Ok((mut s, _)) => panic!("the host listener was reached: {:?}", s.read(&mut buf)),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock),
+    }
+}
+
+fn network_udp_raw_and_dns(case: &str, rt: &str) {
+    let body = r#"
+import socket
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    return s.sendto(b'x', ('127.0.0.1', 9))
+def raw():
+    return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+def dns():
+    # A DNS query for example.com sent to a resolver on loopback.
+    q = b'\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01'
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.sendto(q, ('127.0.0.1', 53))
+    return s.recv(512)
+def ipv6():
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.settimeout(2)
+    s.connect(('::1', 9))
+attempt('udp', udp)
+attempt('raw_socket', raw)
+attempt('dns_query', dns)
+attempt('tcp_::1', ipv6)
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn write_outside_tmp(case: &str, rt: &str) {
+    let body = r#"
+for path in ['/pwned', '/etc/pwned', '/usr/lib/pwned', '/data/pwned', '/root/pwned', '/var/pwned']:
+    def w(path=path):
+        with open(path, 'w') as f:
+            f.write('x')
+    attempt(path, w)
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn exec_a_file_written_to_tmp(case: &str, rt: &str) {
+    let body = r#"
+path = '/tmp/payload.sh'
+with open(path, 'w') as f:
+    f.write('#!/bin/sh\necho escaped\n')
+os.chmod(path, 0o755)
+attempt('execv', lambda: os.execv(path, [path]))
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn fileless_exec_via_memfd(case: &str, rt: &str) {
+    let body = r#"
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def memfd():
+    fd = libc.memfd_create(b'payload', 0)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), 'memfd_create')
+    return fd
+def execveat():
+    r = libc.syscall(322, -1, b'', None, None, 0x1000)  # execveat(AT_FDCWD...)
+    if r < 0:
+        raise OSError(ctypes.get_errno(), 'execveat')
+    return r
+attempt('memfd_create', memfd)
+attempt('execveat', execveat)
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn process_creation(case: &str, rt: &str) {
+    let body = r#"
+import subprocess
+attempt('os.system', lambda: os.system('true') and (_ for _ in ()).throw(OSError(errno.EPERM, 'failed')))
+attempt('subprocess.run', lambda: subprocess.run(['/bin/true']))
+def fork():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    return pid
+attempt('os.fork', fork)
+attempt('os.execv', lambda: os.execv('/bin/true', ['/bin/true']))
+attempt('os.posix_spawn', lambda: os.posix_spawn('/bin/true', ['/bin/true'], {}))
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn fork_bomb(case: &str, rt: &str) {
+    let run = attack(case, rt, "import os\nwhile True:\n    os.fork()\n", &[]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert_eq!(run.json["error"]["type"], "PermissionError");
+}
+
+fn thread_bomb(case: &str, rt: &str) {
+    let run = attack(case, rt, "import threading, time\nwhile True:\n    threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n", &[]);
+    // Contained by the pids limit (Python raises) or by the monitor's pids rule.
+    assert!(["strategy_error", "killed"].contains(&run.status()), "{}", run.describe());
+    assert!(run.json["resources"]["pids_peak"].as_u64().unwrap_or(0) <= 100, "{}", run.json["resources"]);
+}
+
+fn memory_bomb(case: &str, rt: &str) {
+    let run = attack(
+        case,
+        rt,
+        "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 1024 * 1024))\n",
+        &["--memory", "256m"],
+    );
+    assert_eq!(run.status(), "memory_limit", "{}", run.describe());
+}
+
+fn cpu_spin(case: &str, rt: &str) {
+    let run = attack(case, rt, "while True:\n    pass\n", &["--timeout", "5"]);
+    assert!(["timeout", "killed"].contains(&run.status()), "{}", run.describe());
+}
+
+fn sleep_past_timeout(case: &str, rt: &str) {
+    let run = attack(case, rt, "import time\ntime.sleep(600)\n", &["--timeout", "4"]);
+    assert_eq!(run.status(), "timeout", "{}", run.describe());
+}
+
+fn disk_fill_in_tmp(case: &str, rt: &str) {
+    let cfg = root().join("tests/small-tmpfs.yaml").display().to_string();
+    let body = r#"
+written = 0
+try:
+    for i in range(1000):
+        with open(f'/tmp/fill{i}', 'wb') as f:
+            f.write(b'x' * (4 << 20))
+        written += 4 << 20
+    report['fill'] = 'SUCCEEDED: wrote everything'
+except OSError as e:
+    report['fill'] = errno.errorcode.get(e.errno, str(e.errno))
+report['written_mib'] = written >> 20
+"#;
+    let run = attack(case, rt, &probe_source(body), &["--config", &cfg]);
+    let r = outcomes(&run);
+    assert!(!r["fill"].as_str().unwrap_or("").starts_with("SUCCEEDED"), "{r}");
+    assert!(r["written_mib"].as_u64().unwrap_or(999) <= 64, "{r}");
+}
+
+fn output_flood(case: &str, rt: &str) {
+    let src = format!("import os\nblock = b'x' * (1 << 20)\nfor _ in range(64):\n    os.write(1, block)\n    os.write(2, block)\n{TRIVIAL_TAIL}");
+    let run = attack(case, rt, &src, &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert_eq!(run.json["stdout"]["bytes"], 64u64 << 20);
+    assert!(run.json["stdout"]["text"].as_str().unwrap_or("").len() <= 1 << 20);
+    assert!(run.json["stderr"]["text"].as_str().unwrap_or("").len() <= 1 << 20);
+}
+
+fn read_host_secrets(case: &str, rt: &str) {
+    let body = r#"
+report['env'] = sorted(os.environ)
+attempt('/etc/shadow', lambda: open('/etc/shadow').read()[:20])
+attempt('/root', lambda: os.listdir('/root'))
+attempt('/var/run/docker.sock', lambda: open('/var/run/docker.sock').read())
+attempt('/work', lambda: os.listdir('/work'))
+attempt('/proc/1/environ', lambda: ','.join(k.split(b'=')[0].decode() for k in open('/proc/1/environ','rb').read().split(b'\0') if k and not k.split(b'=')[0].decode() in ('HOME','LANG','PATH','PYTHONDONTWRITEBYTECODE','HOSTNAME')) or (_ for _ in ()).throw(OSError(errno.ENOENT, 'nothing')))
+"#;
+    let run = attack(case, rt, &probe_source(body), &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    let r = outcomes(&run);
+    for (k, v) in r.as_object().expect("report") {
+        if k != "env" {
+            assert!(!v.as_str().unwrap_or("").starts_with("SUCCEEDED"), "`{k}` readable: {r}");
+        }
+    }
+    for name in r["env"].as_array().expect("env") {
+        assert!(
+            ["HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "HOSTNAME", "LC_CTYPE"]
+                .contains(&name.as_str().unwrap_or("")),
+            "{r}"
+        );
+    }
+}
+
+fn ptrace_another_process(case: &str, rt: &str) {
+    let body = r#"
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+def attach():
+    if libc.ptrace(16, 1, None, None) < 0:
+        raise OSError(ctypes.get_errno(), 'ptrace')
+    return 'attached to pid 1'
+def vm_read():
+    if libc.syscall(310, 1, None, 0, None, 0, 0) < 0:
+        raise OSError(ctypes.get_errno(), 'process_vm_readv')
+    return 'read'
+attempt('ptrace_attach_pid1', attach)
+attempt('process_vm_readv', vm_read)
+"#;
+    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+}
+
+fn proc_and_sys_probing(case: &str, rt: &str) {
+    let body = r#"
+import socket
+pids = [p for p in os.listdir('/proc') if p.isdigit()]
+report['pids_visible'] = len(pids)
+report['hostname'] = socket.gethostname()
+report['interfaces'] = sorted(os.listdir('/sys/class/net')) if os.path.isdir('/sys/class/net') else []
+report['kernel'] = os.uname().release
+report['cpus_listed'] = sum(1 for l in open('/proc/cpuinfo') if l.startswith('processor'))
+report['memtotal'] = next(l.split()[1] for l in open('/proc/meminfo') if l.startswith('MemTotal'))
+"#;
+    let run = attack(case, rt, &probe_source(body), &[]);
+    let r = outcomes(&run);
+    // Only the container's own processes: timeout (pid 1), python, and its threads' tasks.
+    assert!(r["pids_visible"].as_u64().unwrap_or(99) <= 3, "{r}");
+    assert_eq!(r["hostname"], "sandbox");
+    assert_eq!(r["interfaces"], serde_json::json!(["lo"]), "{r}");
+}
+
+fn signal_pid_1(case: &str, rt: &str) {
+    let src = format!("import os, signal\nfor sig in (signal.SIGKILL, signal.SIGSTOP):\n    try:\n        os.kill(1, sig)\n    except OSError:\n        pass\nprint('still running')\n{TRIVIAL_TAIL}");
+    let run = attack(case, rt, &src, &[]);
+    if rt == "runc" {
+        // The namespace's init ignores signals it has no handler for; the run goes on.
+        assert_eq!(run.status(), "ok", "{}", run.describe());
+        assert!(run.json["stdout"]["text"].as_str().unwrap_or("").contains("still running"));
+    } else {
+        // gVisor delivers SIGKILL to its init: the strategy ends its own sandbox, nothing more.
+        assert!(["ok", "strategy_error"].contains(&run.status()), "{}", run.describe());
+    }
+}
+
+fn forge_the_output_channel(case: &str, rt: &str) {
+    let src = format!(
+        "import os\nfake = b'FSBR\\x00\\x00\\x00\\x1f{{\"protocol\":1,\"status\":\"ok\"}}' + b'garbage'\nfor fd in range(3, 64):\n    try:\n        os.write(fd, fake)\n    except OSError:\n        pass\n{TRIVIAL_TAIL}"
+    );
+    let run = attack(case, rt, &src, &[]);
+    assert_eq!(run.status(), "invalid_output", "{}", run.describe());
+}
+
+fn forge_metrics_in_prints(case: &str, rt: &str) {
+    let src = format!("print('{{\"status\": \"ok\", \"sharpe_ratio\": 99, \"total_return\": 1000}}'){TRIVIAL_TAIL}");
+    let run = attack(case, rt, &src, &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert!(run.json.get("sharpe_ratio").is_none() && run.json.get("total_return").is_none());
+}
+
+on_both_runtimes! {
+    network_tcp_to_a_host_listener => super::network_tcp_to_a_host_listener;
+    network_udp_raw_and_dns => super::network_udp_raw_and_dns;
+    write_outside_tmp => super::write_outside_tmp;
+    exec_a_file_written_to_tmp => super::exec_a_file_written_to_tmp;
+    fileless_exec_via_memfd => super::fileless_exec_via_memfd;
+    process_creation => super::process_creation;
+    fork_bomb => super::fork_bomb;
+    thread_bomb => super::thread_bomb;
+    memory_bomb => super::memory_bomb;
+    cpu_spin => super::cpu_spin;
+    sleep_past_timeout => super::sleep_past_timeout;
+    disk_fill_in_tmp => super::disk_fill_in_tmp;
+    output_flood => super::output_flood;
+    read_host_secrets => super::read_host_secrets;
+    ptrace_another_process => super::ptrace_another_process;
+    proc_and_sys_probing => super::proc_and_sys_probing;
+    signal_pid_1 => super::signal_pid_1;
+    forge_the_output_channel => super::forge_the_output_channel;
+    forge_metrics_in_prints => super::forge_metrics_in_prints;
+}
