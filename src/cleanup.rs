@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine::{label, Engine, QUICK};
 use crate::error::EngineError;
@@ -103,7 +103,7 @@ pub fn list(engine: &Engine) -> Result<Vec<Candidate>, EngineError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut args = vec!["container", "inspect", "--format", "{{json .}}"];
+    let mut args = vec!["container", "inspect", "--format", INSPECT_FORMAT];
     args.extend(&ids);
     // A container may vanish between `ps` and `inspect` (its own run removed
     // it): inspect the survivors one by one then.
@@ -112,7 +112,7 @@ pub fn list(engine: &Engine) -> Result<Vec<Candidate>, EngineError> {
         Err(_) => {
             let mut all = Vec::new();
             for id in ids {
-                if let Ok(out) = engine.run(["container", "inspect", "--format", "{{json .}}", id], QUICK) {
+                if let Ok(out) = engine.run(["container", "inspect", "--format", INSPECT_FORMAT, id], QUICK) {
                     all.extend(parse_inspect(&out.stdout)?);
                 }
             }
@@ -121,49 +121,35 @@ pub fn list(engine: &Engine) -> Result<Vec<Candidate>, EngineError> {
     }
 }
 
-#[derive(Deserialize)]
-struct InspectDoc {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(rename = "Name")]
-    name: String,
-    #[serde(rename = "State")]
-    state: InspectState,
-    #[serde(rename = "Config")]
-    config: InspectConfig,
-}
+/// One line per container, the same from docker and podman (their
+/// `{{json .}}` differ: one line versus an indented array).
+const INSPECT_FORMAT: &str = "{{.Id}}\t{{.Name}}\t{{.State.Status}}\t{{json .Config.Labels}}";
 
-#[derive(Deserialize)]
-struct InspectState {
-    #[serde(rename = "Status", default)]
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct InspectConfig {
-    #[serde(rename = "Labels", default)]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-/// One JSON document per line (`--format '{{json .}}'`).
+/// Lines of `ID<TAB>NAME<TAB>STATUS<TAB>LABELS-JSON`.
 pub fn parse_inspect(text: &str) -> Result<Vec<Candidate>, EngineError> {
+    let unreadable = |why: String| EngineError::Command {
+        command: "container inspect".into(),
+        status: "unreadable output".into(),
+        stderr: why,
+    };
     let mut out = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let d: InspectDoc = serde_json::from_str(line).map_err(|e| EngineError::Command {
-            command: "docker container inspect".into(),
-            status: "unreadable output".into(),
-            stderr: e.to_string(),
-        })?;
-        let labels = d.config.labels.unwrap_or_default();
+        let mut f = line.splitn(4, '\t');
+        let (Some(id), Some(name), Some(state), Some(labels)) = (f.next(), f.next(), f.next(), f.next()) else {
+            return Err(unreadable(line.to_string()));
+        };
+        let labels: Option<BTreeMap<String, String>> =
+            serde_json::from_str(labels).map_err(|e| unreadable(e.to_string()))?;
+        let labels = labels.unwrap_or_default();
         // Belt and braces: never act on a container without our label, even
         // if the engine's filter misbehaved.
         if labels.get(label::MANAGED).map(String::as_str) != Some("true") {
             continue;
         }
         out.push(Candidate {
-            id: d.id,
-            name: d.name.trim_start_matches('/').to_string(),
-            state: d.state.status,
+            id: id.to_string(),
+            name: name.trim_start_matches('/').to_string(),
+            state: state.to_string(),
             labels,
         });
     }
@@ -300,9 +286,7 @@ mod tests {
 
     #[test]
     fn containers_without_our_label_are_never_candidates() {
-        let line = r#"{"Id":"1","Name":"/theirs","State":{"Status":"running"},"Config":{"Labels":{"app":"web"}}}
-{"Id":"2","Name":"/finsandbox-a","State":{"Status":"exited"},"Config":{"Labels":{"finsandbox.managed":"true"}}}
-{"Id":"3","Name":"/fake","State":{"Status":"exited"},"Config":{"Labels":{"finsandbox.managed":"false"}}}"#;
+        let line = "1\t/theirs\trunning\t{\"app\":\"web\"}\n2\t/finsandbox-a\texited\t{\"finsandbox.managed\":\"true\"}\n3\tfake\texited\t{\"finsandbox.managed\":\"false\"}\n4\tnolabels\texited\tnull";
         let c = parse_inspect(line).expect("parses");
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].name, "finsandbox-a");

@@ -121,7 +121,7 @@ pub enum EngineError {
     #[error("the container engine does not answer: {message}")]
     Unavailable { message: String },
 
-    #[error("the container engine is too old: API {found}, finsandbox needs {needed} (Docker 20.10) or newer")]
+    #[error("the container engine is too old: {found}; finsandbox needs {needed} or newer")]
     TooOld { found: String, needed: String },
 
     #[error("image `{image}` is not present")]

@@ -72,6 +72,7 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
         created_at: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         data_path: data.path.clone(),
         harness: harness::SOURCE.to_string(),
+        flavor: req.engine.flavor(),
     };
     let name = spec.container_name();
     let args = engine::run_args(s, &spec);
@@ -107,6 +108,8 @@ pub struct Observed {
     pub timed_out: bool,
     pub elapsed: Duration,
     pub monitor: crate::monitor::Report,
+    /// The container's memory limit, to read a SIGKILL at the limit as an OOM kill.
+    pub memory_limit: u64,
 }
 
 fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, name: &str) -> Result<Observed, Error> {
@@ -185,7 +188,7 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
         };
         return Err(Error::Interrupted { name, code });
     }
-    Ok(Observed { decoder, stderr, cli_exit: status, timed_out, elapsed, monitor })
+    Ok(Observed { decoder, stderr, cli_exit: status, timed_out, elapsed, monitor, memory_limit: s.memory_bytes })
 }
 
 /// Kill the container, then make sure the engine CLI exits too.
@@ -245,7 +248,15 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
         v.error = err("PolicyKill", format!("killed by the runtime monitor: {}", what.join("; ")));
         return v;
     }
-    if state.is_some_and(|s| s.oom_killed) {
+    // The engine's OOMKilled flag, the cgroup's own OOM-kill counter, or (an
+    // engine that sets neither, such as podman 4 on cgroup v1) a SIGKILL with
+    // the memory peak at the limit.
+    let at_limit = o.monitor.memory_peak_bytes.is_some_and(|p| p as f64 >= 0.9 * o.memory_limit as f64);
+    let sigkilled = exit == Some(137) || o.cli_exit == Some(137);
+    if state.is_some_and(|s| s.oom_killed)
+        || o.monitor.oom_kills > 0
+        || (sigkilled && at_limit && o.decoder.summary.is_none())
+    {
         v.status = Status::MemoryLimit;
         v.error = err("MemoryLimit", "the container hit its memory limit and was killed by the kernel");
         return v;
@@ -669,6 +680,7 @@ mod tests {
             timed_out,
             elapsed: Duration::from_secs(1),
             monitor: crate::monitor::Report::default(),
+            memory_limit: 256 << 20,
         }
     }
 
@@ -716,6 +728,22 @@ mod tests {
     fn oom_flag_means_memory_limit() {
         let v = decide(&observed(b"", 137, false), Some(&state(137, true)));
         assert_eq!(v.status, Status::MemoryLimit);
+    }
+
+    #[test]
+    fn cgroup_oom_counter_means_memory_limit() {
+        let mut o = observed(b"", 137, false);
+        o.monitor.oom_kills = 1;
+        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::MemoryLimit);
+    }
+
+    #[test]
+    fn sigkill_at_the_memory_limit_means_memory_limit() {
+        let mut o = observed(b"", 137, false);
+        o.monitor.memory_peak_bytes = Some(250 << 20);
+        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::MemoryLimit);
+        o.monitor.memory_peak_bytes = Some(100 << 20);
+        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::StrategyError, "far below the limit");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use super::command::Flavor;
 use crate::config::Settings;
 
 /// The uid:gid strategies run as; the image creates this user.
@@ -56,6 +57,8 @@ pub struct RunSpec {
     pub data_path: PathBuf,
     /// The in-container harness program, passed with `python3 -c`.
     pub harness: String,
+    /// The engine's CLI dialect.
+    pub flavor: Flavor,
 }
 
 impl RunSpec {
@@ -77,7 +80,7 @@ pub fn run_args(s: &Settings, spec: &RunSpec) -> Vec<OsString> {
     isolation(&mut a, s);
     resources(&mut a, s);
     filesystem(&mut a, s, spec);
-    environment(&mut a);
+    environment(&mut a, spec.flavor);
     if let Some(rt) = &s.runtime {
         a.pair("--runtime", rt);
     }
@@ -171,11 +174,16 @@ fn csv_field(prefix: &str, path: &std::path::Path) -> OsString {
     }
 }
 
-fn environment(a: &mut Args) {
+fn environment(a: &mut Args, flavor: Flavor) {
     // The image's environment plus these; nothing from the host.
     a.pair("--env", "HOME=/tmp");
     a.pair("--env", "LANG=C.UTF-8");
     a.pair("--env", "PYTHONDONTWRITEBYTECODE=1");
+    if flavor == Flavor::Podman {
+        // Podman adds these of its own accord; the strategy sees only ours.
+        a.pair("--unsetenv", "TERM");
+        a.pair("--unsetenv", "container");
+    }
 }
 
 fn command(a: &mut Args, s: &Settings, spec: &RunSpec) {
@@ -224,6 +232,7 @@ mod tests {
             created_at: 1_700_000_000,
             data_path: PathBuf::from("/home/u/market.parquet"),
             harness: "print('harness')".into(),
+            flavor: Flavor::Docker,
         }
     }
 
@@ -340,6 +349,14 @@ mod tests {
         let a = args(&settings());
         assert_eq!(values(&a, "--env"), ["HOME=/tmp", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"]);
         assert!(!a.iter().any(|x| x == "--env-file" || x == "-e"));
+    }
+
+    #[test]
+    fn podman_drops_the_variables_it_adds() {
+        let sp = RunSpec { flavor: Flavor::Podman, ..spec() };
+        let a: Vec<String> = run_args(&settings(), &sp).into_iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        assert_eq!(values(&a, "--unsetenv"), ["TERM", "container"]);
+        assert!(values(&args(&settings()), "--unsetenv").is_empty(), "docker has no --unsetenv");
     }
 
     #[test]

@@ -20,9 +20,26 @@ pub struct Output {
     pub stdout: String,
 }
 
+/// Which CLI dialect the engine speaks where docker and podman differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Docker,
+    Podman,
+}
+
 impl Engine {
     pub fn new(program: PathBuf) -> Self {
         Engine { program }
+    }
+
+    /// Podman by its binary's name (`podman`, `podman-remote`); anything else
+    /// is treated as Docker-compatible.
+    pub fn flavor(&self) -> Flavor {
+        if self.name().starts_with("podman") {
+            Flavor::Podman
+        } else {
+            Flavor::Docker
+        }
     }
 
     /// The engine's short name, as users would type it.

@@ -6,7 +6,7 @@ mod command;
 mod ops;
 
 pub use argv::{label, run_args, RunSpec, DATA_TARGET};
-pub use command::Engine;
+pub use command::{Engine, Flavor};
 pub use ops::{
     check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo, QUICK,
 };

@@ -17,6 +17,8 @@ use crate::image::{LABEL_PROTOCOL, LABEL_RECIPE, RECIPE_VERSION};
 pub const QUICK: Duration = Duration::from_secs(5);
 /// Docker 20.10's API version: `--pids-limit`, `--cpus` and cgroup v2 support.
 const MIN_API: (u32, u32) = (1, 41);
+/// Podman 4 has the `--pids-limit`, `--ulimit` and `--mount` behaviour relied on.
+const MIN_PODMAN: (u32, u32) = (4, 0);
 
 /// Find the engine CLI: `--engine`, else `FINSANDBOX_ENGINE`, else `docker`.
 /// A value with a slash is a path; anything else is looked up on PATH.
@@ -40,6 +42,8 @@ pub fn locate(flag: Option<&str>, env: &EnvMap) -> Result<Engine, EngineError> {
 struct VersionDoc {
     #[serde(rename = "Server")]
     server: Option<ServerVersion>,
+    #[serde(rename = "Client")]
+    client: Option<ServerVersion>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +52,9 @@ struct ServerVersion {
     version: String,
     #[serde(rename = "ApiVersion", default)]
     api_version: String,
+    /// Podman spells it this way.
+    #[serde(rename = "APIVersion", default)]
+    podman_api_version: String,
 }
 
 /// What preflight learnt about the engine.
@@ -75,30 +82,53 @@ fn first_line(s: &str) -> String {
 pub fn parse_version(json: &str) -> Result<EngineInfo, EngineError> {
     let doc: VersionDoc = serde_json::from_str(json.trim())
         .map_err(|e| EngineError::Unavailable { message: format!("unreadable `version` output: {e}") })?;
+    // Podman without a remote service is its own engine: no `Server` block,
+    // and its client reports podman's version as `APIVersion`.
+    if doc.server.is_none() {
+        if let Some(c) = doc.client.filter(|c| !c.podman_api_version.is_empty()) {
+            let v = parse_api(&c.version).unwrap_or((0, 0));
+            if v < MIN_PODMAN {
+                return Err(EngineError::TooOld {
+                    found: format!("podman {}", c.version),
+                    needed: format!("podman {}.{}", MIN_PODMAN.0, MIN_PODMAN.1),
+                });
+            }
+            return Ok(EngineInfo { server_version: format!("podman {}", c.version) });
+        }
+    }
     let server = doc.server.ok_or_else(|| EngineError::Unavailable { message: "the CLI reports no server".into() })?;
     let api = parse_api(&server.api_version).ok_or_else(|| EngineError::Unavailable {
         message: format!("unreadable API version `{}`", server.api_version),
     })?;
     if api < MIN_API {
-        return Err(EngineError::TooOld { found: server.api_version, needed: format!("{}.{}", MIN_API.0, MIN_API.1) });
+        return Err(EngineError::TooOld {
+            found: format!("API {}", server.api_version),
+            needed: format!("API {}.{} (Docker 20.10)", MIN_API.0, MIN_API.1),
+        });
     }
     Ok(EngineInfo { server_version: server.version })
 }
 
+/// `1.41` or `4.3.1` → (major, minor).
 fn parse_api(v: &str) -> Option<(u32, u32)> {
-    let (a, b) = v.trim().split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
+    let mut parts = v.trim().split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// The image exists and was built by a recipe this binary speaks to.
 /// Returns its id.
 pub fn check_image(engine: &Engine, image: &str) -> Result<ImageInfo, EngineError> {
-    let out = engine.run(["image", "inspect", "--format", "{{json .}}", image], QUICK).map_err(|e| match e {
-        EngineError::Command { stderr, .. } if stderr.to_lowercase().contains("no such") => {
-            EngineError::ImageMissing { image: image.to_string() }
-        }
-        other => other,
-    })?;
+    // Field by field: `{{json .}}` is one line from docker but an indented
+    // array from podman.
+    let out =
+        engine.run(["image", "inspect", "--format", "{{.Id}} {{json .Config.Labels}}", image], QUICK).map_err(|e| {
+            match e {
+                EngineError::Command { stderr, .. } if stderr.to_lowercase().contains("no such") => {
+                    EngineError::ImageMissing { image: image.to_string() }
+                }
+                other => other,
+            }
+        })?;
     parse_image(image, &out.stdout)
 }
 
@@ -108,26 +138,17 @@ pub struct ImageInfo {
     pub labels: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
-struct ImageDoc {
-    #[serde(rename = "Id")]
-    id: String,
-    #[serde(rename = "Config")]
-    config: Option<ImageConfig>,
-}
-
-#[derive(Deserialize)]
-struct ImageConfig {
-    #[serde(rename = "Labels")]
-    labels: Option<BTreeMap<String, String>>,
-}
-
-pub fn parse_image(image: &str, json: &str) -> Result<ImageInfo, EngineError> {
-    let doc: ImageDoc = serde_json::from_str(json.trim()).map_err(|e| EngineError::ImageStale {
+/// `ID LABELS-JSON`, as `check_image` asks for it.
+pub fn parse_image(image: &str, text: &str) -> Result<ImageInfo, EngineError> {
+    let unreadable = |why: String| EngineError::ImageStale {
         image: image.to_string(),
-        reason: format!("unreadable `image inspect` output: {e}"),
-    })?;
-    let labels = doc.config.and_then(|c| c.labels).unwrap_or_default();
+        reason: format!("unreadable `image inspect` output: {why}"),
+    };
+    let (id, labels) = text.trim().split_once(' ').ok_or_else(|| unreadable(text.trim().to_string()))?;
+    let labels: Option<BTreeMap<String, String>> =
+        serde_json::from_str(labels).map_err(|e| unreadable(e.to_string()))?;
+    let labels = labels.unwrap_or_default();
+    let id = id.to_string();
     let stale = |reason: String| EngineError::ImageStale { image: image.to_string(), reason };
     match labels.get(LABEL_RECIPE) {
         None => return Err(stale("it was not built by `finsandbox image build` (no recipe label)".into())),
@@ -139,7 +160,7 @@ pub fn parse_image(image: &str, json: &str) -> Result<ImageInfo, EngineError> {
     if labels.get(LABEL_PROTOCOL).map(String::as_str) != Some(crate::harness::PROTOCOL_STR) {
         return Err(stale("its harness protocol label does not match this finsandbox".into()));
     }
-    Ok(ImageInfo { id: doc.id, labels })
+    Ok(ImageInfo { id, labels })
 }
 
 /// The state of a finished container.
@@ -207,15 +228,20 @@ mod tests {
     }
 
     #[test]
+    fn local_podman_is_its_own_engine() {
+        let info = parse_version(r#"{"Client":{"APIVersion":"4.3.1","Version":"4.3.1"}}"#).expect("podman");
+        assert_eq!(info.server_version, "podman 4.3.1");
+        assert!(parse_version(r#"{"Client":{"APIVersion":"3.0.1","Version":"3.0.1"}}"#).is_err());
+    }
+
+    #[test]
     fn api_versions_compare_numerically() {
         assert!(parse_api("1.100") > parse_api("1.41"));
         assert_eq!(parse_api("garbage"), None);
     }
 
     fn image_json(recipe: &str, protocol: &str) -> String {
-        format!(
-            r#"{{"Id":"sha256:abc","Config":{{"Labels":{{"{LABEL_RECIPE}":"{recipe}","{LABEL_PROTOCOL}":"{protocol}"}}}}}}"#
-        )
+        format!(r#"sha256:abc {{"{LABEL_RECIPE}":"{recipe}","{LABEL_PROTOCOL}":"{protocol}"}}"#)
     }
 
     #[test]
@@ -233,7 +259,7 @@ mod tests {
 
     #[test]
     fn foreign_image_is_stale() {
-        let err = parse_image("img", r#"{"Id":"x","Config":{"Labels":null}}"#).expect_err("foreign");
+        let err = parse_image("img", "x null").expect_err("foreign");
         assert!(err.to_string().contains("not built by"), "{err}");
     }
 

@@ -32,6 +32,9 @@ pub struct Report {
     pub memory_peak_source: Option<&'static str>,
     pub cpu_seconds: Option<f64>,
     pub pids_peak: Option<u64>,
+    /// OOM kills the kernel counted in the container's cgroup.
+    #[serde(skip)]
+    pub oom_kills: u64,
 }
 
 #[derive(Default)]
@@ -107,7 +110,7 @@ fn stream(
     while !stop.load(Ordering::SeqCst) {
         // The container may not exist yet when the run has just started:
         // `docker stats` then exits at once, and we try again.
-        let reader = duct::cmd(&engine.program, ["stats", "--format", "{{json .}}", name])
+        let reader = duct::cmd(&engine.program, ["stats", "--format", super::stats::FORMAT, name])
             .stdin_null()
             .stderr_null()
             .unchecked()
@@ -177,7 +180,9 @@ fn poll_cgroup(engine: &Engine, name: &str, stop: &AtomicBool, shared: &Mutex<Sh
         }
         if let Some(d) = &dirs {
             let (peak, cpu) = d.read();
+            let oom = d.oom_kills();
             let mut s = lock(shared);
+            s.report.oom_kills = s.report.oom_kills.max(oom);
             if let Some((bytes, source)) = peak {
                 let cur = s.report.memory_peak_bytes.unwrap_or(0);
                 s.report.memory_peak_bytes = Some(cur.max(bytes));
@@ -204,6 +209,8 @@ fn sleep_unless_stopped(stop: &AtomicBool, d: Duration) {
 pub struct CgroupFiles {
     memory_peak: PathBuf,
     cpu: PathBuf,
+    /// v1 `memory.oom_control` or v2 `memory.events`: both have `oom_kill N`.
+    oom: PathBuf,
     v2: bool,
 }
 
@@ -212,7 +219,12 @@ impl CgroupFiles {
         if id.len() < 12 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
-        let v1_mem = [root.join("memory/docker").join(id), root.join(format!("memory/system.slice/docker-{id}.scope"))];
+        let v1_mem = [
+            root.join("memory/docker").join(id),
+            root.join(format!("memory/system.slice/docker-{id}.scope")),
+            root.join(format!("memory/libpod_parent/libpod-{id}")),
+            root.join(format!("memory/machine.slice/libpod-{id}.scope")),
+        ];
         for m in v1_mem {
             if m.join("memory.max_usage_in_bytes").exists() {
                 let rel = m.strip_prefix(root.join("memory")).ok()?.to_path_buf();
@@ -221,16 +233,38 @@ impl CgroupFiles {
                     .map(|c| root.join(c).join(&rel).join("cpuacct.usage"))
                     .find(|p| p.exists())
                     .unwrap_or_default();
-                return Some(CgroupFiles { memory_peak: m.join("memory.max_usage_in_bytes"), cpu, v2: false });
+                return Some(CgroupFiles {
+                    memory_peak: m.join("memory.max_usage_in_bytes"),
+                    cpu,
+                    oom: m.join("memory.oom_control"),
+                    v2: false,
+                });
             }
         }
-        let v2 = [root.join(format!("system.slice/docker-{id}.scope")), root.join("docker").join(id)];
+        let v2 = [
+            root.join(format!("system.slice/docker-{id}.scope")),
+            root.join("docker").join(id),
+            root.join(format!("machine.slice/libpod-{id}.scope")),
+            root.join(format!("libpod_parent/libpod-{id}")),
+        ];
         for d in v2 {
             if d.join("memory.peak").exists() || d.join("cpu.stat").exists() {
-                return Some(CgroupFiles { memory_peak: d.join("memory.peak"), cpu: d.join("cpu.stat"), v2: true });
+                return Some(CgroupFiles {
+                    memory_peak: d.join("memory.peak"),
+                    cpu: d.join("cpu.stat"),
+                    oom: d.join("memory.events"),
+                    v2: true,
+                });
             }
         }
         None
+    }
+
+    fn oom_kills(&self) -> u64 {
+        std::fs::read_to_string(&self.oom)
+            .ok()
+            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0)
     }
 
     fn read(&self) -> (Option<(u64, &'static str)>, Option<f64>) {
@@ -266,9 +300,11 @@ mod tests {
         std::fs::create_dir_all(&mem).expect("mkdir");
         std::fs::create_dir_all(&cpu).expect("mkdir");
         std::fs::write(mem.join("memory.max_usage_in_bytes"), "134217728\n").expect("write");
+        std::fs::write(mem.join("memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n").expect("write");
         std::fs::write(cpu.join("cpuacct.usage"), "2500000000\n").expect("write");
         let f = CgroupFiles::find(root.path(), ID).expect("found");
         assert_eq!(f.read(), (Some((134_217_728, "cgroup_v1_max_usage")), Some(2.5)));
+        assert_eq!(f.oom_kills(), 2);
     }
 
     #[test]
@@ -280,6 +316,16 @@ mod tests {
         std::fs::write(d.join("cpu.stat"), "usage_usec 1500000\nuser_usec 1000000\n").expect("write");
         let f = CgroupFiles::find(root.path(), ID).expect("found");
         assert_eq!(f.read(), (Some((1_048_576, "cgroup_v2_memory_peak")), Some(1.5)));
+    }
+
+    #[test]
+    fn finds_podman_cgroup_v1_layout() {
+        let root = tempfile::tempdir().expect("tmp");
+        let mem = root.path().join(format!("memory/libpod_parent/libpod-{ID}"));
+        std::fs::create_dir_all(&mem).expect("mkdir");
+        std::fs::write(mem.join("memory.max_usage_in_bytes"), "4096\n").expect("write");
+        let f = CgroupFiles::find(root.path(), ID).expect("found");
+        assert_eq!(f.read().0, Some((4096, "cgroup_v1_max_usage")));
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! Parsing `docker stats --format '{{json .}}'` output, in two steps: a serde
-//! struct of strings, then pure converters with table tests.
+//! Parsing `docker stats` output, in two steps: a serde struct of strings,
+//! then pure converters with table tests.
+//!
+//! The format asks for one JSON record per sample with just the fields used:
+//! docker's `{{json .}}` and podman's differ (podman prints an indented array
+//! with other key names), but both engines fill the same named placeholders.
 //!
 //! The stream carries terminal control sequences even when stdout is not a
 //! terminal (`ESC[H`, `ESC[K`, `ESC[J`, `ESC[2J`); they are stripped first.
@@ -7,6 +11,9 @@
 //! does not have: those become `None`, never zero.
 
 use serde::Deserialize;
+
+/// The `--format` template: a one-line JSON record in both docker and podman.
+pub const FORMAT: &str = r#"{"CPUPerc":"{{.CPUPerc}}","MemPerc":"{{.MemPerc}}","MemUsage":"{{.MemUsage}}","PIDs":"{{.PIDs}}","ID":"{{.ID}}"}"#;
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RawStats {

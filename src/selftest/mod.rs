@@ -104,9 +104,20 @@ pub fn refusal(t: &SelfTest) -> EngineError {
 
 /// Runtimes the engine offers (`docker info`), the default first.
 pub fn runtimes(engine: &Engine) -> Result<(String, Vec<String>), EngineError> {
-    let out = engine.run(["info", "--format", "{{json .DefaultRuntime}} {{json .Runtimes}}"], crate::engine::QUICK)?;
-    parse_runtimes(&out.stdout)
-        .ok_or_else(|| EngineError::Unavailable { message: format!("unreadable `info` output: {}", out.stdout.trim()) })
+    if let Ok(out) =
+        engine.run(["info", "--format", "{{json .DefaultRuntime}} {{json .Runtimes}}"], crate::engine::QUICK)
+    {
+        if let Some(r) = parse_runtimes(&out.stdout) {
+            return Ok(r);
+        }
+    }
+    // Podman names one OCI runtime in its `info`, elsewhere.
+    let out = engine.run(["info", "--format", "{{.Host.OCIRuntime.Name}}"], crate::engine::QUICK)?;
+    let name = out.stdout.trim().to_string();
+    if name.is_empty() {
+        return Err(EngineError::Unavailable { message: "the engine names no runtime in `info`".into() });
+    }
+    Ok((name.clone(), vec![name]))
 }
 
 pub fn parse_runtimes(s: &str) -> Option<(String, Vec<String>)> {

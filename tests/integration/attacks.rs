@@ -1,7 +1,9 @@
 //! The attack suite: one untrusted program per case, screening skipped so the
 //! container (and the in-process lockdown) alone must hold, under each
-//! runtime: runc (the engine default) and gVisor (`--runtime runsc`, which
-//! `install.sh` registers). Network cases only ever target loopback.
+//! isolation tier: Docker with runc (the default), Docker with gVisor
+//! (`--runtime runsc`, which `install.sh` registers), and Podman
+//! (`--engine podman`, which `.ci/run` installs). Network cases only ever
+//! target loopback.
 //!
 //! Every case records `case | runtime | status | observation` in
 //! `target/attack-suite/` for the report in docs/attack-suite.md, and checks
@@ -21,8 +23,10 @@ fn attack(case: &str, runtime: &str, source: &str, extra: &[&str]) -> Run {
     if !extra.contains(&"--timeout") {
         args.extend(["--timeout", "60"]);
     }
-    if runtime != "runc" {
-        args.extend(["--runtime", runtime]);
+    match runtime {
+        "runc" => {}
+        "podman" => args.extend(["--engine", "podman"]),
+        other => args.extend(["--runtime", other]),
     }
     args.extend_from_slice(extra);
     let run = exec(source, &args);
@@ -77,6 +81,9 @@ macro_rules! on_both_runtimes {
         }
         mod runsc {
             $( #[test] fn $name() { super::require_runsc(); ($body)(stringify!($name), "runsc") } )*
+        }
+        mod podman {
+            $( #[test] fn $name() { crate::support::require_podman(); ($body)(stringify!($name), "podman") } )*
         }
     };
 }
@@ -320,7 +327,7 @@ report['memtotal'] = next(l.split()[1] for l in open('/proc/meminfo') if l.start
 fn signal_pid_1(case: &str, rt: &str) {
     let src = format!("import os, signal\nfor sig in (signal.SIGKILL, signal.SIGSTOP):\n    try:\n        os.kill(1, sig)\n    except OSError:\n        pass\nprint('still running')\n{TRIVIAL_TAIL}");
     let run = attack(case, rt, &src, &[]);
-    if rt == "runc" {
+    if rt != "runsc" {
         // The namespace's init ignores signals it has no handler for; the run goes on.
         assert_eq!(run.status(), "ok", "{}", run.describe());
         assert!(run.json["stdout"]["text"].as_str().unwrap_or("").contains("still running"));

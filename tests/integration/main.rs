@@ -8,6 +8,7 @@ mod attacks;
 mod cli;
 mod lifecycle;
 mod monitor;
+mod podman;
 mod sandbox;
 mod screening;
 mod selftest;

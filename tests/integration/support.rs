@@ -99,7 +99,8 @@ pub fn exec_path(path: &Path, extra: &[&str]) -> Run {
     if let (Some(name), Some(true)) =
         (run.json["container"]["name"].as_str(), run.json["container"]["removed"].as_bool())
     {
-        assert!(!container_exists(name), "container {name} was left behind");
+        let engine = run.json["container"]["engine"].as_str().unwrap_or("docker");
+        assert!(!container_exists_in(engine, name), "container {name} was left behind in {engine}");
     }
     run
 }
@@ -111,9 +112,16 @@ pub fn docker() -> Command {
 }
 
 pub fn container_exists(name: &str) -> bool {
-    let out =
-        docker().args(["ps", "-a", "--quiet", "--filter", &format!("name=^{name}$")]).output().expect("docker ps");
-    assert!(out.status.success(), "docker ps failed: {}", String::from_utf8_lossy(&out.stderr));
+    container_exists_in("docker", name)
+}
+
+pub fn container_exists_in(engine: &str, name: &str) -> bool {
+    let out = Command::new(engine)
+        .stdin(Stdio::null())
+        .args(["ps", "-a", "--quiet", "--filter", &format!("name=^{name}$")])
+        .output()
+        .expect("engine ps");
+    assert!(out.status.success(), "{engine} ps failed: {}", String::from_utf8_lossy(&out.stderr));
     !String::from_utf8_lossy(&out.stdout).trim().is_empty()
 }
 
@@ -125,4 +133,17 @@ pub fn containers_of(pid: u32) -> Vec<String> {
         .expect("docker ps");
     assert!(out.status.success(), "docker ps failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+}
+
+/// Podman is a supported engine; `.ci/run` installs it and loads the image.
+pub fn require_podman() {
+    let out = Command::new("podman")
+        .stdin(Stdio::null())
+        .args(["image", "exists", "finsandbox-runtime:1"])
+        .output()
+        .unwrap_or_else(|e| panic!("podman is not installed ({e}); `.ci/run` installs it"));
+    assert!(
+        out.status.success(),
+        "podman has no finsandbox-runtime:1; load it: docker save finsandbox-runtime:1 | podman load"
+    );
 }
