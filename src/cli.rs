@@ -63,7 +63,7 @@ pub struct Cli {
 pub enum Command {
     /// Run one strategy in the sandbox and report the result.
     #[command(after_help = EXEC_EXAMPLES)]
-    Exec(ExecArgs),
+    Exec(Box<ExecArgs>),
 
     /// Screen strategy sources (tree-sitter, allow-list) without running them.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -152,6 +152,10 @@ pub struct ExecArgs {
     /// Run the escape self-test (a canary container) first; refuse to run if anything escapes.
     #[arg(long)]
     pub self_test: bool,
+
+    /// Write the daily equity curve computed on the host to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    pub equity_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

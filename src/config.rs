@@ -57,6 +57,16 @@ pub struct FileConfig {
     pub screening: Option<ScreeningSection>,
     pub cleanup: Option<CleanupSection>,
     pub monitoring: Option<MonitoringSection>,
+    pub scoring: Option<ScoringSection>,
+}
+
+/// The host's trading costs. A strategy's `sim(fee_ratio=...)` may raise them
+/// but never lower them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringSection {
+    pub fee_ratio: Option<f64>,
+    pub tax_ratio: Option<f64>,
 }
 
 /// The runtime monitor's policy (`docker stats`); names and defaults are the
@@ -170,6 +180,8 @@ pub struct Settings {
     pub output_limit_bytes: u64,
     pub screening: Policy,
     pub monitoring: crate::monitor::Limits,
+    pub fee_ratio: f64,
+    pub tax_ratio: f64,
     pub sweep_on_start: bool,
     pub alert_on_orphaned_containers: usize,
     pub cleanup_grace_seconds: u64,
@@ -195,6 +207,8 @@ impl Default for Settings {
             output_limit_bytes: 1 << 20,
             screening: Policy::default(),
             monitoring: crate::monitor::Limits::default(),
+            fee_ratio: 1.425 / 1000.0,
+            tax_ratio: 3.0 / 1000.0,
             sweep_on_start: true,
             alert_on_orphaned_containers: 3,
             cleanup_grace_seconds: 60,
@@ -324,6 +338,20 @@ pub fn resolve(
 
     if let Some((path, cfg)) = file {
         s.screening = resolve_screening(Some((path, cfg)))?;
+        if let Some(sc) = &cfg.scoring {
+            let origin = file_origin.clone().unwrap_or_default();
+            for (key, v, slot) in [
+                ("scoring.fee_ratio", sc.fee_ratio, &mut s.fee_ratio),
+                ("scoring.tax_ratio", sc.tax_ratio, &mut s.tax_ratio),
+            ] {
+                if let Some(x) = v {
+                    if !(x.is_finite() && (0.0..0.5).contains(&x)) {
+                        return Err(value_err(key, &origin, format!("`{x}` must be a fraction between 0 and 0.5")));
+                    }
+                    *slot = x;
+                }
+            }
+        }
         if let Some(m) = &cfg.monitoring {
             s.monitoring = resolve_monitoring(m, &file_origin.clone().unwrap_or_default())?;
         }

@@ -56,7 +56,7 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
                 let numeric = matches!(
                     col.physical_type(),
                     Physical::BOOLEAN | Physical::INT32 | Physical::INT64 | Physical::FLOAT | Physical::DOUBLE
-                ) && !matches!(logical, Some(LogicalType::Date) | Some(LogicalType::Timestamp { .. }));
+                ) && !matches!(logical, Some(LogicalType::Date) | Some(LogicalType::Timestamp(_)));
                 if !numeric {
                     return Err(err(format!("column `{name}` is not numeric or boolean")));
                 }

@@ -49,6 +49,8 @@ pub struct ExecRequest<'a> {
     pub signal: Arc<AtomicUsize>,
     /// Run without screening (to test the container layer); recorded in the result.
     pub skip_screening: bool,
+    /// Where to write the daily equity curve (CSV), if anywhere.
+    pub equity_out: Option<std::path::PathBuf>,
 }
 
 pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
@@ -94,9 +96,19 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
     };
     guard.armed = false;
 
-    let verdict = decide(&observed, state.as_ref());
+    let mut verdict = decide(&observed, state.as_ref());
+    let scoring = score_position(&mut verdict, &data.path, s);
     let run = Run { spec: &spec, image: &image, engine_info: &engine_info, data: &data, removed, swept };
-    Ok(assemble(req, &run, observed, state, verdict, &source, screening))
+    let mut result = assemble(req, &run, observed, state, verdict, &source, screening);
+    if let Some(sc) = scoring {
+        result.warnings.extend(sc.warnings.iter().cloned());
+        result.metrics = Some(sc.metrics);
+        result.backtest = Some(sc.params);
+        if let Some(out) = &req.equity_out {
+            write_equity(out, &sc.outcome).map_err(|e| Error::Internal(format!("writing `{}`: {e}", out.display())))?;
+        }
+    }
+    Ok(result)
 }
 
 /// What watching the container produced.
@@ -220,6 +232,8 @@ pub struct Verdict {
     pub status: Status,
     pub error: Option<SummaryError>,
     pub position: Option<PositionSummary>,
+    /// The decoded position, for the scorer.
+    pub decoded: Option<Position>,
     pub summary: Option<Summary>,
 }
 
@@ -228,7 +242,7 @@ fn err(kind: &str, message: impl Into<String>) -> Option<SummaryError> {
 }
 
 pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
-    let mut v = Verdict { status: Status::Ok, error: None, position: None, summary: None };
+    let mut v = Verdict { status: Status::Ok, error: None, position: None, decoded: None, summary: None };
     let summary = o.decoder.summary.as_deref().map(Summary::parse);
     let exit = state.map(|s| s.exit_code).or(o.cli_exit.map(i64::from));
 
@@ -325,7 +339,10 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
                 return v;
             }
             match o.decoder.position.clone().map(Position::decode) {
-                Some(Ok(p)) => v.position = Some(p.summary()),
+                Some(Ok(p)) => {
+                    v.position = Some(p.summary());
+                    v.decoded = Some(p);
+                }
                 Some(Err(why)) => {
                     v.status = Status::InvalidOutput;
                     v.error = err("InvalidOutput", why);
@@ -361,6 +378,64 @@ fn first_lines(s: &str, n: usize) -> String {
     } else {
         lines.join("\n")
     }
+}
+
+/// What scoring produced for a successful run.
+struct Scored {
+    metrics: crate::score::Metrics,
+    params: crate::report::BacktestParams,
+    outcome: crate::score::Outcome,
+    warnings: Vec<String>,
+}
+
+/// Score an `ok` run's position against the data file, read here on the
+/// host. The backtest parameters the strategy passed to `sim(...)` shape the
+/// strategy (resample, stops, caps, trade price); the costs are the host's
+/// (`scoring.fee_ratio`, `scoring.tax_ratio`): a strategy may raise them,
+/// never lower them, or it could buy itself a better score.
+fn score_position(v: &mut Verdict, data: &Path, s: &Settings) -> Option<Scored> {
+    let position = v.decoded.take().filter(|_| v.status == Status::Ok)?;
+    let mut warnings = Vec::new();
+    let sim = v.summary.as_ref().and_then(|x| x.sim_params.clone()).unwrap_or_default();
+    let params = match crate::score::params_from_sim(&sim, s.fee_ratio, s.tax_ratio, &mut warnings) {
+        Ok(p) => p,
+        Err(why) => {
+            v.status = Status::InvalidOutput;
+            v.error = err("InvalidOutput", why);
+            return None;
+        }
+    };
+    let market = match crate::score::load(data) {
+        Ok(m) => m,
+        Err(why) => {
+            v.status = Status::EngineError;
+            v.error = err("ScoringError", format!("the host could not read the market data for scoring: {why}"));
+            return None;
+        }
+    };
+    match crate::score::run(&market, &position, &params) {
+        Ok(outcome) => {
+            warnings.extend(outcome.warnings.iter().cloned());
+            let metrics = crate::score::compute(&outcome, &mut warnings);
+            Some(Scored { metrics, params: crate::report::BacktestParams::from(&params), outcome, warnings })
+        }
+        Err(why) => {
+            v.status = Status::InvalidOutput;
+            v.error = err("InvalidOutput", format!("the position cannot be backtested: {why}"));
+            None
+        }
+    }
+}
+
+/// The daily equity curve as CSV (`date,equity`).
+fn write_equity(path: &Path, o: &crate::score::Outcome) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(f, "date,equity")?;
+    for (d, e) in o.dates.iter().zip(&o.equity) {
+        writeln!(f, "{},{e}", crate::position::iso_date(*d))?;
+    }
+    f.flush()
 }
 
 /// Remove orphans of earlier runs (one `docker ps` when there are none).
@@ -464,6 +539,8 @@ fn rejected(req: &ExecRequest, source: &str, screening: ScreeningInfo) -> RunRes
         memory_peak_source: None,
         resources: None,
         violations: Vec::new(),
+        metrics: None,
+        backtest: None,
         stdout: empty_output(),
         stderr: empty_output(),
         error: Some(SummaryError {
@@ -558,6 +635,8 @@ fn assemble(
             samples: o.monitor.samples,
         }),
         violations: o.monitor.violations.clone(),
+        metrics: None,
+        backtest: None,
         stdout: Output {
             text: o.decoder.stdout.text(),
             truncated: o.decoder.stdout.truncated(),

@@ -15,5 +15,6 @@ pub mod image;
 pub mod monitor;
 pub mod position;
 pub mod report;
+pub mod score;
 pub mod screen;
 pub mod selftest;

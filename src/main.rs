@@ -134,6 +134,7 @@ fn exec_command(cli: &Cli, args: &ExecArgs, env: &EnvMap, printer: &Printer) -> 
         engine: &engine,
         signal,
         skip_screening: args.skip_screening,
+        equity_out: args.equity_out.clone(),
     };
     if args.skip_screening {
         printer.warn("screening skipped (--skip-screening): the container alone must hold");

@@ -104,6 +104,10 @@ pub struct RunResult {
     pub resources: Option<Resources>,
     /// Policy violations the runtime monitor killed the run for.
     pub violations: Vec<crate::monitor::Violation>,
+    /// Computed on the host from the position and the data file; null unless `ok`.
+    pub metrics: Option<crate::score::Metrics>,
+    /// The backtest parameters the metrics were computed with.
+    pub backtest: Option<BacktestParams>,
     pub stdout: Output,
     pub stderr: Output,
     pub error: Option<SummaryError>,
@@ -117,6 +121,37 @@ pub struct RunResult {
     pub versions: BTreeMap<String, String>,
     pub strategy: StrategyInfo,
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BacktestParams {
+    pub resample: Option<&'static str>,
+    pub stop_loss: Option<f64>,
+    pub take_profit: Option<f64>,
+    pub position_limit: f64,
+    pub fee_ratio: f64,
+    pub tax_ratio: f64,
+    pub trade_at_price: &'static str,
+}
+
+impl From<&crate::score::Params> for BacktestParams {
+    fn from(p: &crate::score::Params) -> Self {
+        use crate::score::Resample;
+        BacktestParams {
+            resample: p.resample.map(|r| match r {
+                Resample::Week => "W",
+                Resample::Month => "M",
+                Resample::Quarter => "Q",
+                Resample::Year => "Y",
+            }),
+            stop_loss: p.stop_loss,
+            take_profit: p.take_profit,
+            position_limit: p.position_limit,
+            fee_ratio: p.fee_ratio,
+            tax_ratio: p.tax_ratio,
+            trade_at_price: if p.trade_at_open { "open" } else { "close" },
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -235,6 +270,20 @@ fn human(r: &RunResult, color: bool) -> String {
     }
     if r.screening.skipped {
         s.push_str("  screening  skipped (--skip-screening)\n");
+    }
+    if let Some(m) = &r.metrics {
+        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{:.2}%", x * 100.0));
+        let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.2}"));
+        s.push_str(&format!(
+            "  metrics    total {}, annual {}, sharpe {}, max drawdown {}, {} trades ({} .. {}, computed on the host)\n",
+            pct(m.total_return),
+            pct(m.annual_return),
+            num(m.sharpe_ratio),
+            pct(m.max_drawdown),
+            m.trades,
+            m.start,
+            m.end
+        ));
     }
     if let Some(e) = &r.error {
         s.push_str(&format!("  error      {}: {}\n", e.kind, e.message));

@@ -50,8 +50,15 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
     s.cleanup_on_exit = true;
     s.timeout_seconds = s.timeout_seconds.min(120);
     let runtime = s.runtime.clone().unwrap_or_else(|| "default".into());
-    let request =
-        crate::exec::ExecRequest { strategy: &canary, data: &data, settings: &s, engine, signal, skip_screening: true };
+    let request = crate::exec::ExecRequest {
+        strategy: &canary,
+        data: &data,
+        settings: &s,
+        engine,
+        signal,
+        skip_screening: true,
+        equity_out: None,
+    };
     let result = match crate::exec::run(&request) {
         Ok(r) => r,
         Err(Error::Interrupted { name, code }) => return Err(Error::Interrupted { name, code }),

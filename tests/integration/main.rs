@@ -10,6 +10,7 @@ mod lifecycle;
 mod monitor;
 mod podman;
 mod sandbox;
+mod scoring;
 mod screening;
 mod selftest;
 mod support;

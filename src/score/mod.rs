@@ -1,0 +1,13 @@
+//! Scoring on the host: the market file read here, the position the strategy
+//! returned, the rules of docs/scoring.md, the metrics. Nothing the container
+//! printed, wrote or claimed enters a number.
+
+mod backtest;
+mod market;
+mod metrics;
+mod params;
+
+pub use backtest::{run, Outcome, Params, Resample};
+pub use market::{load, Market};
+pub use metrics::{compute, Metrics};
+pub use params::params_from_sim;
