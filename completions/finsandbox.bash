@@ -19,6 +19,9 @@ _finsandbox() {
             finsandbox,cleanup)
                 cmd="finsandbox__subcmd__cleanup"
                 ;;
+            finsandbox,data)
+                cmd="finsandbox__subcmd__data"
+                ;;
             finsandbox,doctor)
                 cmd="finsandbox__subcmd__doctor"
                 ;;
@@ -36,6 +39,24 @@ _finsandbox() {
                 ;;
             finsandbox,validate)
                 cmd="finsandbox__subcmd__validate"
+                ;;
+            finsandbox__subcmd__data,help)
+                cmd="finsandbox__subcmd__data__subcmd__help"
+                ;;
+            finsandbox__subcmd__data,import)
+                cmd="finsandbox__subcmd__data__subcmd__import"
+                ;;
+            finsandbox__subcmd__data,sample)
+                cmd="finsandbox__subcmd__data__subcmd__sample"
+                ;;
+            finsandbox__subcmd__data__subcmd__help,help)
+                cmd="finsandbox__subcmd__data__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__data__subcmd__help,import)
+                cmd="finsandbox__subcmd__data__subcmd__help__subcmd__import"
+                ;;
+            finsandbox__subcmd__data__subcmd__help,sample)
+                cmd="finsandbox__subcmd__data__subcmd__help__subcmd__sample"
                 ;;
             finsandbox__subcmd__generate,completions)
                 cmd="finsandbox__subcmd__generate__subcmd__completions"
@@ -58,6 +79,9 @@ _finsandbox() {
             finsandbox__subcmd__help,cleanup)
                 cmd="finsandbox__subcmd__help__subcmd__cleanup"
                 ;;
+            finsandbox__subcmd__help,data)
+                cmd="finsandbox__subcmd__help__subcmd__data"
+                ;;
             finsandbox__subcmd__help,doctor)
                 cmd="finsandbox__subcmd__help__subcmd__doctor"
                 ;;
@@ -75,6 +99,12 @@ _finsandbox() {
                 ;;
             finsandbox__subcmd__help,validate)
                 cmd="finsandbox__subcmd__help__subcmd__validate"
+                ;;
+            finsandbox__subcmd__help__subcmd__data,import)
+                cmd="finsandbox__subcmd__help__subcmd__data__subcmd__import"
+                ;;
+            finsandbox__subcmd__help__subcmd__data,sample)
+                cmd="finsandbox__subcmd__help__subcmd__data__subcmd__sample"
                 ;;
             finsandbox__subcmd__help__subcmd__generate,completions)
                 cmd="finsandbox__subcmd__help__subcmd__generate__subcmd__completions"
@@ -104,7 +134,7 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor image generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor data image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -129,6 +159,124 @@ _finsandbox() {
             fi
             case "${prev}" in
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data)
+            opts="-q -h --json --quiet --engine --help sample import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__help)
+            opts="sample import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__help__subcmd__sample)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__import)
+            opts="-q -h --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__data__subcmd__sample)
+            opts="-q -h --symbols --years --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --symbols)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --years)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -342,7 +490,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec validate cleanup doctor image generate help"
+            opts="exec validate cleanup doctor data image generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -358,6 +506,48 @@ _finsandbox() {
         finsandbox__subcmd__help__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__data)
+            opts="sample import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__data__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__data__subcmd__sample)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

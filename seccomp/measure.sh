@@ -2,11 +2,13 @@
 # Measure the system calls the sandbox runtime really makes, and rebuild
 # seccomp/finsandbox.json from them.
 #
-#   sudo seccomp/measure.sh [IMAGE]        (needs root, strace, docker, python3)
+#   sudo seccomp/measure.sh [IMAGE]        (needs root, strace, docker, python3,
+#                                           and a built finsandbox: cargo build)
 #
 # How: export the sandbox image's root filesystem, then run the real harness
-# with each strategy of the accepted corpus (examples/*.py, tests/strategies/*.py)
-# under `strace -f`, as uid 1000, exactly as the container runs it
+# (with the finlab compatibility layer) on the sample dataset with each
+# strategy of the accepted corpus (examples/, tests/strategies/,
+# tests/screening/accepted/) under `strace -f`, as uid 1000, as the container runs it
 # (`timeout ... python3 -I -B -c HARNESS`, request on stdin). The union of the
 # calls seen is written to seccomp/measured.txt; seccomp/build_profile.py then
 # adds the documented extras, removes the denied calls, and writes the profile.
@@ -19,17 +21,18 @@ mkdir "$work/rootfs"
 cid=$(docker create "$image" true)
 docker export "$cid" | tar -C "$work/rootfs" -x
 docker rm "$cid" >/dev/null
-cp examples/market.parquet "$work/rootfs/tmp/market.parquet"
+"${FINSANDBOX:-target/debug/finsandbox}" data sample "$work/rootfs/tmp/market" --symbols 40 --years 3
 harness=$(cat src/harness/harness.py)
 n=0
-for s in examples/*.py tests/strategies/*.py; do
+for s in examples/*.py tests/strategies/*.py tests/screening/accepted/*.py; do
   case "$s" in examples/make_market.py) continue ;; esac
   n=$((n + 1))
   python3 - "$s" > "$work/in.json" <<'PY'
 import json, os, sys
 path = sys.argv[1]
 print(json.dumps({"protocol": 1, "source": open(path).read(), "filename": os.path.basename(path),
-                  "data_path": "/tmp/market.parquet", "max_position_bytes": 1 << 28}))
+                  "compat": open("src/harness/finlab_compat.py").read(),
+                  "data_path": "/tmp/market", "max_position_bytes": 1 << 28}))
 PY
   strace -f -qq -o "$work/trace.$n" \
     chroot --userspec=1000:1000 "$work/rootfs" \

@@ -76,6 +76,10 @@ pub enum Command {
     /// Check the engine, image and profile, and run the escape self-test on each runtime.
     Doctor(DoctorArgs),
 
+    /// Market data: write the synthetic sample, or import a CSV.
+    #[command(subcommand)]
+    Data(DataCommand),
+
     /// Build or inspect the sandbox image.
     #[command(subcommand)]
     Image(ImageCommand),
@@ -204,6 +208,28 @@ pub enum Format {
     Text,
     Json,
     Sarif,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Write a deterministic synthetic dataset (a directory: daily prices, monthly revenue, quarterly fundamentals).
+    Sample {
+        /// Output directory.
+        out: PathBuf,
+        /// Number of symbols.
+        #[arg(long, default_value_t = 300)]
+        symbols: usize,
+        /// Years of daily data, from 2018.
+        #[arg(long, default_value_t = 6)]
+        years: i32,
+    },
+    /// Convert a long CSV (date,symbol,fields...) to Parquet.
+    Import {
+        /// The CSV file.
+        csv: PathBuf,
+        /// The Parquet file to write.
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

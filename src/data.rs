@@ -1,8 +1,10 @@
-//! Checking the market data file on the host, before any container starts.
+//! Checking the market data on the host, before any container starts.
 //!
 //! A bad `--data` argument should cost milliseconds and say what is wrong, not
-//! a container start and a Python traceback. Only the Parquet footer is read
-//! here: the schema must have `date`, `symbol` and at least one numeric field.
+//! a container start and a Python traceback. `--data` is one long-layout
+//! Parquet file, or a directory of them (`TABLE.parquet`, served as
+//! `TABLE:COL`). Here the footers are checked (`date`, `symbol`, numeric
+//! fields); the scorer then decodes the price table (duplicates, dates).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -25,12 +27,82 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
     let canonical = std::fs::canonicalize(path).map_err(|e| err(format!("cannot open: {e}")))?;
     let meta = std::fs::metadata(&canonical).map_err(|e| err(format!("cannot open: {e}")))?;
     if meta.is_dir() {
-        return Err(err("is a directory; pass a single Parquet file".into()));
+        return inspect_dir(&canonical).map_err(err);
     }
+    inspect_file(&canonical).map_err(|e| match e {
+        InputError::Data { message, .. } => err(message),
+        other => other,
+    })
+}
+
+/// A directory of tables: each `*.parquet` must pass [`inspect_file`]; one
+/// must hold prices (see [`price_table`]).
+fn inspect_dir(dir: &Path) -> Result<DataInfo, String> {
+    let tables = tables_in(dir)?;
+    if tables.is_empty() {
+        return Err("is a directory without `.parquet` tables".into());
+    }
+    let mut fields = Vec::new();
+    let mut rows = 0;
+    for (name, file) in &tables {
+        let info = inspect_file(file).map_err(|e| format!("table `{name}`: {e}"))?;
+        rows += info.rows;
+        fields.extend(info.fields.iter().map(|f| format!("{name}:{f}")));
+    }
+    price_table(dir)?;
+    Ok(DataInfo { path: dir.to_path_buf(), rows, fields })
+}
+
+/// `(table name, file)` for each `TABLE.parquet`, sorted by name.
+pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list: {e}"))? {
+        let p = entry.map_err(|e| e.to_string())?.path();
+        if p.extension().is_some_and(|x| x == "parquet") {
+            if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                out.push((stem.to_string(), p.clone()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The file prices come from: the file itself, or in a directory
+/// `price.parquet` when it has `close`/`adj_close`, else the first table
+/// (by name) that does.
+pub fn price_table(path: &Path) -> Result<PathBuf, String> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let tables = tables_in(path)?;
+    let has_prices = |file: &Path| -> bool {
+        File::open(file)
+            .ok()
+            .and_then(|f| SerializedFileReader::new(f).ok())
+            .map(|r| {
+                let md = r.metadata().file_metadata();
+                let schema = md.schema_descr();
+                (0..schema.num_columns()).any(|i| matches!(schema.column(i).name(), "close" | "adj_close"))
+            })
+            .unwrap_or(false)
+    };
+    let mut ordered: Vec<&(String, PathBuf)> = tables.iter().filter(|(n, _)| n == "price").collect();
+    ordered.extend(tables.iter().filter(|(n, _)| n != "price"));
+    ordered
+        .into_iter()
+        .find(|(_, f)| has_prices(f))
+        .map(|(_, f)| f.clone())
+        .ok_or_else(|| "no table has prices (a `close` or `adj_close` column); add `price.parquet`".to_string())
+}
+
+fn inspect_file(canonical: &Path) -> Result<DataInfo, InputError> {
+    let err = |message: String| InputError::Data { path: canonical.to_path_buf(), message };
+    let meta = std::fs::metadata(canonical).map_err(|e| err(format!("cannot open: {e}")))?;
     if !meta.is_file() {
         return Err(err("is not a regular file".into()));
     }
-    let file = File::open(&canonical).map_err(|e| err(format!("cannot open: {e}")))?;
+    let file = File::open(canonical).map_err(|e| err(format!("cannot open: {e}")))?;
     check_magic(&file, meta.len()).map_err(err)?;
     let reader = SerializedFileReader::new(file).map_err(|e| err(format!("not a readable Parquet file: {e}")))?;
     let md = reader.metadata().file_metadata();
@@ -75,7 +147,7 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
     if fields.is_empty() {
         return Err(err("has no numeric field columns (such as `close`)".into()));
     }
-    Ok(DataInfo { path: canonical, rows: md.num_rows(), fields })
+    Ok(DataInfo { path: canonical.to_path_buf(), rows: md.num_rows(), fields })
 }
 
 /// A two-row market (`date`, `symbol`, `close`): enough for the self-test's
@@ -189,9 +261,19 @@ mod tests {
     }
 
     #[test]
-    fn directory_is_refused() {
+    fn empty_directory_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let err = inspect(dir.path()).expect_err("dir");
-        assert!(err.to_string().contains("directory"), "{err}");
+        assert!(err.to_string().contains("directory without"), "{err}");
+    }
+
+    #[test]
+    fn directory_tables_serve_table_colon_field_keys() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::copy(example(), dir.path().join("price.parquet")).expect("copy");
+        write_minimal(&dir.path().join("extra.parquet")).expect("write");
+        let info = inspect(dir.path()).expect("valid");
+        assert!(info.fields.contains(&"price:close".to_string()) && info.fields.contains(&"extra:close".to_string()));
+        assert_eq!(price_table(dir.path()).expect("price"), dir.path().join("price.parquet"));
     }
 }

@@ -61,6 +61,10 @@ pub fn run(req: &ExecRequest) -> Result<RunResult, Error> {
         return Ok(rejected(req, &source, screening));
     }
     let data = crate::data::inspect(req.data)?;
+    // Decode the prices now: duplicate rows or unreadable dates are input
+    // errors before any container starts (the decoded matrices are cached
+    // for scoring after the run).
+    crate::score::load(&data.path).map_err(|message| InputError::Data { path: data.path.clone(), message })?;
     check_seccomp(&s.seccomp_profile)?;
     let engine_info = engine::preflight(req.engine)?;
     let swept = sweep_orphans(req);

@@ -15,6 +15,7 @@ pub mod image;
 pub mod monitor;
 pub mod position;
 pub mod report;
+pub mod sample;
 pub mod score;
 pub mod screen;
 pub mod selftest;

@@ -1,6 +1,6 @@
 //! finsandbox: parse the command line, dispatch, map errors to exit codes.
 
-use finsandbox::{cleanup, cli, config, engine, error, exec, image, report, screen, selftest};
+use finsandbox::{cleanup, cli, config, engine, error, exec, image, report, sample, screen, selftest};
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use clap::{CommandFactory, Parser};
 
-use cli::{CleanupArgs, Cli, Command, DoctorArgs, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs};
+use cli::{
+    CleanupArgs, Cli, Command, DataCommand, DoctorArgs, ExecArgs, Format, GenerateCommand, ImageCommand, ValidateArgs,
+};
 use config::{EnvMap, Overrides};
 use error::{Error, Result};
 use report::Printer;
@@ -41,6 +43,32 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
         Command::Validate(args) => validate_command(cli, args, env),
         Command::Cleanup(args) => cleanup_command(cli, args, env, printer),
         Command::Doctor(args) => doctor_command(cli, args, env, printer),
+        Command::Data(DataCommand::Sample { out, symbols, years }) => {
+            if *symbols == 0 || *symbols > 20_000 || !(1..=30).contains(years) {
+                return Err(error::ConfigError::Value {
+                    key: "--symbols/--years".into(),
+                    origin: "command line".into(),
+                    message: "symbols 1..=20000, years 1..=30".into(),
+                }
+                .into());
+            }
+            let s = sample::write_sample(out, &sample::SampleSpec { symbols: *symbols, years: *years })
+                .map_err(|message| error::InputError::Data { path: out.clone(), message })?;
+            printer.note(&format!(
+                "wrote {}: {} symbols, {} trading days ({} price rows), monthly and quarterly tables",
+                out.display(),
+                s.symbols,
+                s.days,
+                s.price_rows
+            ));
+            Ok(error::code::OK)
+        }
+        Command::Data(DataCommand::Import { csv, out }) => {
+            let n = sample::import_csv(csv, out)
+                .map_err(|message| error::InputError::Data { path: csv.clone(), message })?;
+            printer.note(&format!("wrote {}: {n} rows", out.display()));
+            Ok(error::code::OK)
+        }
         Command::Image(ImageCommand::Build(args)) => {
             let engine = engine::locate(cli.engine.as_deref(), env)?;
             engine::preflight(&engine)?;

@@ -7,8 +7,9 @@ reports after that point is believed by the host beyond the position itself
 (which the host re-validates and which is the strategy's answer anyway).
 
 Input: one JSON document on stdin:
-    {"protocol": 1, "source": "...", "filename": "strategy.py",
+    {"protocol": 1, "source": "...", "filename": "strategy.py", "compat": "...",
      "data_path": "/data/market", "max_position_bytes": N}
+(`compat` is finlab_compat.py, the finlab-compatible API.)
 
 Output: frames on the container's stdout, nothing else:
     b"FSB" + kind (1 byte) + length (u32, big endian) + payload
@@ -78,82 +79,6 @@ def finish_stdout(thread):
     os.close(devnull)
     # A strategy may have kept a copy of fd 1 alive; do not wait for it forever.
     thread.join(timeout=2.0)
-
-
-class Data:
-    """`data.get(key)` returns a wide frame (dates x symbols) of one field."""
-
-    def __init__(self, path):
-        import pandas as pd
-        import pyarrow.parquet as pq
-
-        frame = pq.read_table(path).to_pandas()
-        frame["date"] = pd.to_datetime(frame["date"])
-        self._frame = frame
-        self._fields = [c for c in frame.columns if c not in ("date", "symbol")]
-        self._cache = {}
-
-    def fields(self):
-        return list(self._fields)
-
-    def get(self, key):
-        if key not in self._fields:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), self._fields, n=3, cutoff=0.3)
-            hint = f"; closest: {', '.join(close)}" if close else ""
-            raise KeyError(f"unknown data key {key!r}{hint}; available: {', '.join(self._fields)}")
-        if key not in self._cache:
-            wide = self._frame.pivot(index="date", columns="symbol", values=key).sort_index()
-            wide.columns = wide.columns.astype(str)
-            wide.columns.name = None
-            wide.index.name = "date"
-            self._cache[key] = wide
-        return self._cache[key].copy()
-
-
-class Recorder:
-    """What `sim(...)` saw: the host reads only the position from it."""
-
-    def __init__(self):
-        self.position = None
-        self.params = {}
-        self.called = False
-
-
-class Report:
-    def display(self, *args, **kwargs):
-        return None
-
-    def plot(self, *args, **kwargs):
-        return None
-
-    def __getattr__(self, name):
-        raise AttributeError(
-            f"report.{name}: metrics are computed by the finsandbox host after the run, "
-            "from the position; they are not available inside the sandbox"
-        )
-
-
-def install_finlab_shim(data, recorder):
-    """A minimal offline `finlab` so finlab-style scripts import cleanly."""
-    import types
-
-    def sim(position, **params):
-        recorder.position = position
-        recorder.params = {k: repr(v) for k, v in params.items()}
-        recorder.called = True
-        return Report()
-
-    finlab = types.ModuleType("finlab")
-    backtest = types.ModuleType("finlab.backtest")
-    backtest.sim = sim
-    finlab.data = data
-    finlab.backtest = backtest
-    sys.modules["finlab"] = finlab
-    sys.modules["finlab.backtest"] = backtest
-    sys.modules["finlab.data"] = data
-    return sim
 
 
 def versions():
@@ -276,9 +201,13 @@ def main():
         if request.get("protocol") != PROTOCOL:
             raise RuntimeError(f"host speaks protocol {request.get('protocol')}, harness speaks {PROTOCOL}")
         summary["versions"] = versions()
-        data = Data(request["data_path"])
-        recorder = Recorder()
-        install_finlab_shim(data, recorder)
+        # The finlab-compatible API, sent in with the request like this file.
+        import types
+
+        compat = types.ModuleType("finsandbox_finlab")
+        exec(compile(request["compat"], "finlab_compat.py", "exec"), compat.__dict__)
+        recorder = compat.Recorder()
+        data = compat.install(request["data_path"], recorder)
         filename = request.get("filename") or "strategy.py"
         STRATEGY_FILENAME[0] = filename
         source = request["source"]

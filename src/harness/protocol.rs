@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 /// The harness program, run as `python3 -I -B -c SOURCE`.
 pub const SOURCE: &str = include_str!("harness.py");
+/// The finlab-compatible API, sent in the request and installed by the harness.
+pub const COMPAT: &str = include_str!("finlab_compat.py");
 pub const PROTOCOL: u32 = 1;
 pub const PROTOCOL_STR: &str = "1";
 
@@ -18,13 +20,14 @@ struct Request<'a> {
     protocol: u32,
     source: &'a str,
     filename: &'a str,
+    compat: &'a str,
     data_path: &'a str,
     max_position_bytes: usize,
 }
 
 /// The stdin document for one run.
 pub fn request(source: &str, filename: &str, data_path: &str, max_position_bytes: usize) -> Vec<u8> {
-    let r = Request { protocol: PROTOCOL, source, filename, data_path, max_position_bytes };
+    let r = Request { protocol: PROTOCOL, source, filename, compat: COMPAT, data_path, max_position_bytes };
     // Serialising plain strings and integers cannot fail.
     serde_json::to_vec(&r).unwrap_or_default()
 }

@@ -41,11 +41,7 @@ impl Resample {
     }
 }
 
-fn civil(day: i32) -> (i64, i64, i64) {
-    let s = crate::position::iso_date(day);
-    let p = |a: usize, b: usize| s.get(a..b).and_then(|x| x.parse().ok()).unwrap_or(0);
-    (p(0, 4), p(5, 7), p(8, 10))
-}
+use super::market::civil;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {

@@ -40,6 +40,7 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Market>>> {
 
 /// Load (or reuse) the price matrices of a long-layout Parquet file.
 pub fn load(path: &Path) -> Result<Arc<Market>, String> {
+    let path = &crate::data::price_table(path)?;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
     let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
     if let Some(m) = cache().lock().map_err(|_| "cache poisoned".to_string())?.get(&key) {
@@ -218,6 +219,19 @@ pub fn parse_iso_date(s: &str) -> Option<i32> {
     Some(days_from_civil(y, m, d))
 }
 
+/// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil-from-days.
+pub fn civil(days: i32) -> (i64, i64, i64) {
+    let z = i64::from(days) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// Howard Hinnant's days-from-civil.
 pub fn days_from_civil(y: i64, m: i64, d: i64) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -241,6 +255,24 @@ mod tests {
         assert_eq!(parse_iso_date("2024-01-02T09:30:00"), Some(19_724));
         assert_eq!(parse_iso_date("2024/01/02"), None);
         assert_eq!(parse_iso_date("2024-13-02"), None);
+    }
+
+    #[test]
+    fn duplicates_and_missing_prices_are_refused() {
+        use crate::sample::{write_table, Table};
+        let dir = tempfile::tempdir().expect("tmp");
+        let dup = dir.path().join("dup.parquet");
+        let t = Table {
+            dates: vec![1, 1],
+            symbols: vec!["A".into(), "A".into()],
+            fields: vec![("close".into(), vec![Some(1.0), Some(2.0)])],
+        };
+        write_table(&dup, &t).expect("write");
+        assert!(load(&dup).expect_err("dup").contains("duplicate row"));
+        let nop = dir.path().join("noprice.parquet");
+        let t = Table { dates: vec![1], symbols: vec!["A".into()], fields: vec![("volume".into(), vec![Some(1.0)])] };
+        write_table(&nop, &t).expect("write");
+        assert!(load(&nop).expect_err("no prices").contains("no prices"));
     }
 
     #[test]

@@ -8,6 +8,6 @@ mod metrics;
 mod params;
 
 pub use backtest::{run, Outcome, Params, Resample};
-pub use market::{load, Market};
+pub use market::{civil, days_from_civil, load, parse_iso_date, Market};
 pub use metrics::{compute, Metrics};
 pub use params::params_from_sim;

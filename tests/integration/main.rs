@@ -6,6 +6,7 @@
 
 mod attacks;
 mod cli;
+mod compat;
 mod lifecycle;
 mod monitor;
 mod podman;

@@ -47,18 +47,24 @@ fn exec_self_test_runs_the_canary_first() {
 
 #[test]
 fn the_legitimate_corpus_runs_under_the_profile_and_lockdown() {
-    // Everything in examples/ and tests/strategies/ (numpy/OpenBLAS threads
-    // included) must run to `ok` under seccomp/finsandbox.json.
-    let mut files: Vec<_> = ["examples", "tests/strategies"]
+    // Every strategy of the corpora (examples/, tests/strategies/, the
+    // screening's accepted corpus; numpy/OpenBLAS threads included) must run to
+    // `ok` under seccomp/finsandbox.json and the lockdown, on the sample data.
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("sample");
+    let out =
+        bin().args(["data", "sample"]).arg(&data).args(["--symbols", "40", "--years", "3"]).output().expect("sample");
+    assert!(out.status.success());
+    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root().join(d)).expect("dir"))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "py") && !p.ends_with("make_market.py"))
         .collect();
     files.sort();
-    assert!(files.len() >= 3);
+    assert!(files.len() >= 10);
     for f in files {
-        let run = exec_path(&f, &["--cpus", "2"]);
+        let run = exec_path(&f, &["--cpus", "2", "--data", data.to_str().expect("utf8")]);
         assert_eq!(run.status(), "ok", "{} broke under the profile: {}", f.display(), run.describe());
     }
 }

@@ -81,16 +81,14 @@ pub fn exec(source: &str, extra: &[&str]) -> Run {
     exec_path(&s.path, extra)
 }
 
+/// `extra` may name its own `--data`; the example market is the default.
 pub fn exec_path(path: &Path, extra: &[&str]) -> Run {
-    let out = bin()
-        .arg("--json")
-        .arg("exec")
-        .arg(path)
-        .arg("--data")
-        .arg(market())
-        .args(extra)
-        .output()
-        .expect("run finsandbox");
+    let mut c = bin();
+    c.arg("--json").arg("exec").arg(path);
+    if !extra.contains(&"--data") {
+        c.arg("--data").arg(market());
+    }
+    let out = c.args(extra).output().expect("run finsandbox");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     let json: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
         panic!("stdout is not one JSON object ({e}):\n{text}\nstderr: {}", String::from_utf8_lossy(&out.stderr))

@@ -4,8 +4,9 @@ import pandas as pd
 
 
 def strategy(data):
-    close = data.get("close")
-    logp = np.log(close)
+    close = data.get("close").ffill()
+    # Only symbols priced on every day: a regression needs complete series.
+    logp = np.log(close.dropna(axis=1))
     corr = logp.diff().corr()
     np.fill_diagonal(corr.values, np.nan)
     a, b = corr.stack().idxmax()

@@ -1,0 +1,333 @@
+//! `finsandbox data sample` and `finsandbox data import`: writing long-layout
+//! Parquet on the host.
+//!
+//! The sample is a deterministic synthetic market (a fixed-seed generator, so
+//! the same bytes on every machine) for examples, tests and benchmarks: a
+//! directory with daily prices, a monthly revenue table and a quarterly
+//! fundamentals table, in the finlab naming the compatibility layer serves
+//! (`price:收盤價`, `monthly_revenue:當月營收`, ...).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use parquet::basic::Compression;
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int32Type};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+
+use crate::score::{days_from_civil, parse_iso_date};
+
+/// A long-layout table: one row per (date, symbol), numeric fields.
+pub struct Table {
+    pub dates: Vec<i32>,
+    pub symbols: Vec<String>,
+    pub fields: Vec<(String, Vec<Option<f64>>)>,
+}
+
+pub fn write_table(path: &Path, t: &Table) -> Result<(), String> {
+    let mut schema = String::from("message market { required int32 date (DATE); required binary symbol (STRING);");
+    for (name, _) in &t.fields {
+        if name.contains(['{', '}', ';', ' ', '(', ')']) {
+            return Err(format!("column name `{name}` cannot be written"));
+        }
+        schema.push_str(&format!(" optional double {name};"));
+    }
+    schema.push('}');
+    let schema = Arc::new(parse_message_type(&schema).map_err(|e| e.to_string())?);
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let file = File::create(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+    let mut w = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(|e| e.to_string())?;
+    let mut rg = w.next_row_group().map_err(|e| e.to_string())?;
+    let mut col = 0;
+    while let Some(mut c) = rg.next_column().map_err(|e| e.to_string())? {
+        let res = match col {
+            0 => c.typed::<Int32Type>().write_batch(&t.dates, None, None),
+            1 => {
+                let v: Vec<ByteArray> = t.symbols.iter().map(|s| ByteArray::from(s.as_str())).collect();
+                c.typed::<ByteArrayType>().write_batch(&v, None, None)
+            }
+            k => {
+                let values = &t.fields[k - 2].1;
+                let defs: Vec<i16> = values.iter().map(|v| i16::from(v.is_some())).collect();
+                let dense: Vec<f64> = values.iter().flatten().copied().collect();
+                c.typed::<DoubleType>().write_batch(&dense, Some(&defs), None)
+            }
+        };
+        res.map_err(|e| e.to_string())?;
+        c.close().map_err(|e| e.to_string())?;
+        col += 1;
+    }
+    rg.close().map_err(|e| e.to_string())?;
+    w.close().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Standard normal (Box-Muller).
+    fn normal(&mut self) -> f64 {
+        let u = self.uniform().max(1e-12);
+        let v = self.uniform();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+pub struct SampleSpec {
+    pub symbols: usize,
+    pub years: i32,
+}
+
+impl Default for SampleSpec {
+    fn default() -> Self {
+        SampleSpec { symbols: 300, years: 6 }
+    }
+}
+
+/// Write the sample dataset into `dir` (created if needed): `price.parquet`
+/// (daily OHLCV and adj_close), `monthly_revenue.parquet` (當月營收, published
+/// on the 10th of the next month) and `fundamental_features.parquet`
+/// (quarterly ROE稅後 and 營業利益率, published after each quarter).
+pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let mut rng = Rng(0x5eed_f1a5_b0c5_0001);
+    let start = days_from_civil(2018, 1, 1);
+    let end = days_from_civil(2018 + i64::from(spec.years), 1, 1);
+    let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
+    let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 7)).collect();
+
+    let mut price = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
+    let names = ["open", "high", "low", "close", "volume", "adj_close"];
+    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
+    let mut revenue = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
+    let mut rev_col = Vec::new();
+    let mut fund = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
+    let (mut roe, mut margin) = (Vec::new(), Vec::new());
+
+    for sym in &symbols {
+        let drift = (rng.uniform() - 0.3) * 0.0008;
+        let vol = 0.01 + rng.uniform() * 0.025;
+        let mut close = 10.0 + rng.uniform() * 190.0;
+        let mut factor = 1.0; // adj_close / close: falls at each ex-dividend day
+        let listed_from = if rng.uniform() < 0.1 { (rng.uniform() * days.len() as f64 / 2.0) as usize } else { 0 };
+        let mut level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        for (i, d) in days.iter().enumerate().skip(listed_from) {
+            let ret = drift + vol * rng.normal();
+            let open = close * (1.0 + vol * 0.3 * rng.normal());
+            close *= ret.exp();
+            let high = open.max(close) * (1.0 + vol * 0.5 * rng.uniform());
+            let low = open.min(close) * (1.0 - vol * 0.5 * rng.uniform());
+            // A yearly cash dividend in July: the raw price drops, adj does not.
+            let (_, m, dd) = crate::score::civil(*d);
+            if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
+                factor *= 0.97;
+            }
+            let volume = (1e5 * (1.0 + 20.0 * rng.uniform())).round();
+            let halted = rng.uniform() < 0.002;
+            price.dates.push(*d);
+            price.symbols.push(sym.clone());
+            let round = |x: f64| (x * 100.0).round() / 100.0;
+            for (k, v) in [open, high, low, close, volume, close * factor].into_iter().enumerate() {
+                let value = if halted && k != 4 {
+                    None
+                } else if k == 4 {
+                    Some(v)
+                } else {
+                    Some(round(v))
+                };
+                cols[k].push(value);
+            }
+            let _ = i;
+        }
+        // Monthly revenue, published on the 10th of the next month.
+        for y in 2018..2018 + i64::from(spec.years) {
+            for m in 1..=12 {
+                level *= (0.01 * rng.normal() + 0.003 + if m == 1 { 0.05 * rng.normal() } else { 0.0 }).exp();
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                let published = days_from_civil(ny, nm, 10);
+                if published >= end {
+                    continue;
+                }
+                revenue.dates.push(published);
+                revenue.symbols.push(sym.clone());
+                rev_col.push(Some(level.round()));
+            }
+            // Quarterly fundamentals, published at the statutory deadlines.
+            for (q, (pm, pd)) in [(5, 15), (8, 14), (11, 14), (15, 31)].into_iter().enumerate() {
+                let (py, pm) = if pm > 12 { (y + 1, pm - 12) } else { (y, pm) };
+                let published = days_from_civil(py, pm, pd);
+                if published >= end {
+                    continue;
+                }
+                fund.dates.push(published);
+                fund.symbols.push(sym.clone());
+                roe.push(Some(((2.0 + 3.0 * rng.normal() + q as f64 * 0.1) * 100.0).round() / 100.0));
+                margin.push(Some(((8.0 + 6.0 * rng.normal()) * 100.0).round() / 100.0));
+            }
+        }
+    }
+    price.fields = names.iter().map(|n| n.to_string()).zip(cols).collect();
+    revenue.fields = vec![("當月營收".to_string(), rev_col)];
+    fund.fields = vec![("ROE稅後".to_string(), roe), ("營業利益率".to_string(), margin)];
+    write_table(&dir.join("price.parquet"), &price)?;
+    write_table(&dir.join("monthly_revenue.parquet"), &revenue)?;
+    write_table(&dir.join("fundamental_features.parquet"), &fund)?;
+    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows: price.dates.len() })
+}
+
+pub struct SampleSummary {
+    pub symbols: usize,
+    pub days: usize,
+    pub price_rows: usize,
+}
+
+/// Convert a long CSV (`date,symbol,field...`, header first) to Parquet.
+/// Dates are `YYYY-MM-DD`; fields numbers or empty; duplicate (date, symbol)
+/// rows are refused. Quoted fields are supported; embedded newlines are not.
+pub fn import_csv(csv: &Path, out: &Path) -> Result<usize, String> {
+    let text = std::fs::read_to_string(csv).map_err(|e| format!("cannot read `{}`: {e}", csv.display()))?;
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let (_, header) = lines.next().ok_or("the CSV is empty")?;
+    let header = split_csv(header);
+    let pos = |name: &str| header.iter().position(|h| h.trim() == name);
+    let date_i = pos("date").ok_or("the CSV has no `date` column")?;
+    let symbol_i = pos("symbol").ok_or("the CSV has no `symbol` column")?;
+    let field_ix: Vec<usize> = (0..header.len()).filter(|i| *i != date_i && *i != symbol_i).collect();
+    if field_ix.is_empty() {
+        return Err("the CSV has no field columns besides `date` and `symbol`".into());
+    }
+    let mut t = Table {
+        dates: Vec::new(),
+        symbols: Vec::new(),
+        fields: field_ix.iter().map(|&i| (header[i].trim().to_string(), Vec::new())).collect(),
+    };
+    let mut seen = HashSet::new();
+    for (n, line) in lines {
+        let cells = split_csv(line);
+        let lineno = n + 1;
+        if cells.len() != header.len() {
+            return Err(format!("line {lineno}: {} cells, the header has {}", cells.len(), header.len()));
+        }
+        let date = parse_iso_date(&cells[date_i])
+            .ok_or_else(|| format!("line {lineno}: `{}` is not a YYYY-MM-DD date", cells[date_i]))?;
+        let symbol = cells[symbol_i].trim().to_string();
+        if symbol.is_empty() {
+            return Err(format!("line {lineno}: empty symbol"));
+        }
+        if !seen.insert((date, symbol.clone())) {
+            return Err(format!("line {lineno}: duplicate row for {} and `{symbol}`", cells[date_i].trim()));
+        }
+        t.dates.push(date);
+        t.symbols.push(symbol);
+        for (k, &i) in field_ix.iter().enumerate() {
+            let cell = cells[i].trim();
+            let v = if cell.is_empty() {
+                None
+            } else {
+                Some(
+                    cell.parse::<f64>()
+                        .map_err(|_| format!("line {lineno}: `{}` = `{cell}` is not a number", header[i].trim()))?,
+                )
+            };
+            t.fields[k].1.push(v);
+        }
+    }
+    if t.dates.is_empty() {
+        return Err("the CSV has a header but no rows".into());
+    }
+    write_table(out, &t)?;
+    Ok(t.dates.len())
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_import_round_trips_through_the_scorer() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let csv = dir.path().join("prices.csv");
+        std::fs::write(
+            &csv,
+            "date,symbol,close,volume\n2024-01-02,AAA,10.5,100\n2024-01-02,\"B,B\",20,\n2024-01-03,AAA,11,200\n",
+        )
+        .expect("write");
+        let out = dir.path().join("prices.parquet");
+        assert_eq!(import_csv(&csv, &out).expect("imports"), 3);
+        crate::data::inspect(&out).expect("valid long layout");
+        let m = crate::score::load(&out).expect("decodes");
+        assert_eq!(m.symbols, ["AAA", "B,B"]);
+        assert_eq!(m.close[0], 10.5);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("o.parquet");
+        for (body, want) in [
+            ("date,symbol,close\n2024-01-02,A,x\n", "line 2"),
+            ("date,symbol,close\n2024-01-02,A,1\n2024-01-02,A,2\n", "duplicate"),
+            ("date,close\n2024-01-02,1\n", "no `symbol`"),
+            ("date,symbol,close\n02/01/2024,A,1\n", "not a YYYY-MM-DD"),
+        ] {
+            let csv = dir.path().join("c.csv");
+            std::fs::write(&csv, body).expect("write");
+            let err = import_csv(&csv, &out).expect_err(body);
+            assert!(err.contains(want), "{body}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_sample_is_deterministic_and_valid() {
+        let a = tempfile::tempdir().expect("tmp");
+        let b = tempfile::tempdir().expect("tmp");
+        let spec = SampleSpec { symbols: 12, years: 2 };
+        let s = write_sample(a.path(), &spec).expect("sample");
+        write_sample(b.path(), &spec).expect("sample");
+        for f in ["price.parquet", "monthly_revenue.parquet", "fundamental_features.parquet"] {
+            assert_eq!(
+                std::fs::read(a.path().join(f)).expect("a"),
+                std::fs::read(b.path().join(f)).expect("b"),
+                "{f} differs"
+            );
+        }
+        let info = crate::data::inspect(a.path()).expect("valid directory");
+        assert!(info.fields.contains(&"monthly_revenue:當月營收".to_string()), "{:?}", info.fields);
+        let m = crate::score::load(a.path()).expect("prices decode");
+        assert_eq!(m.symbols.len(), 12);
+        assert_eq!(m.rows(), s.days);
+        assert!(m.adj_close.is_some() && m.open.is_some());
+    }
+}
