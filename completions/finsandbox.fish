@@ -47,7 +47,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l pids-limi
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l network -d 'Network mode; anything but `none` needs `--allow-insecure`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l seccomp-profile -d 'Seccomp profile (JSON file)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l equity-out -d 'Write the daily equity curve computed on the host to this CSV file' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l equity-out -d 'Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`)' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l writable-root -d 'Make the root filesystem writable (needs `--allow-insecure`)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l allow-insecure -d 'Accept weakened settings (network, writable root, swap); recorded in the result'

@@ -157,7 +157,7 @@ pub struct ExecArgs {
     #[arg(long)]
     pub self_test: bool,
 
-    /// Write the daily equity curve computed on the host to this CSV file.
+    /// Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`).
     #[arg(long, value_name = "FILE")]
     pub equity_out: Option<PathBuf>,
 }

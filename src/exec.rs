@@ -431,9 +431,13 @@ fn score_position(v: &mut Verdict, data: &Path, s: &Settings) -> Option<Scored> 
     }
 }
 
-/// The daily equity curve as CSV (`date,equity`).
+/// The daily equity curve: Parquet (`date` DATE, `equity` DOUBLE) when the
+/// file name ends in `.parquet`, else CSV (`date,equity`).
 fn write_equity(path: &Path, o: &crate::score::Outcome) -> std::io::Result<()> {
     use std::io::Write;
+    if path.extension().is_some_and(|x| x == "parquet") {
+        return crate::sample::write_series(path, &o.dates, "equity", &o.equity).map_err(std::io::Error::other);
+    }
     let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(f, "date,equity")?;
     for (d, e) in o.dates.iter().zip(&o.equity) {

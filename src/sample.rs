@@ -65,6 +65,27 @@ pub fn write_table(path: &Path, t: &Table) -> Result<(), String> {
     Ok(())
 }
 
+/// A dated series as Parquet: `date` (DATE) and one DOUBLE column.
+pub fn write_series(path: &Path, dates: &[i32], name: &str, values: &[f64]) -> Result<(), String> {
+    let schema = format!("message series {{ required int32 date (DATE); required double {name}; }}");
+    let schema = Arc::new(parse_message_type(&schema).map_err(|e| e.to_string())?);
+    let file = File::create(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
+    let mut w = SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))
+        .map_err(|e| e.to_string())?;
+    let mut rg = w.next_row_group().map_err(|e| e.to_string())?;
+    if let Some(mut c) = rg.next_column().map_err(|e| e.to_string())? {
+        c.typed::<Int32Type>().write_batch(dates, None, None).map_err(|e| e.to_string())?;
+        c.close().map_err(|e| e.to_string())?;
+    }
+    if let Some(mut c) = rg.next_column().map_err(|e| e.to_string())? {
+        c.typed::<DoubleType>().write_batch(values, None, None).map_err(|e| e.to_string())?;
+        c.close().map_err(|e| e.to_string())?;
+    }
+    rg.close().map_err(|e| e.to_string())?;
+    w.close().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
 struct Rng(u64);
 
 impl Rng {

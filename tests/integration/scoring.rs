@@ -93,4 +93,9 @@ fn equity_curve_is_written_on_request() {
     let last: f64 = lines[520].split(',').nth(1).and_then(|v| v.parse().ok()).expect("number");
     let total = run.json["metrics"]["total_return"].as_f64().expect("total");
     assert!((last - 1.0 - total).abs() < 1e-9);
+    let pq = dir.path().join("equity.parquet");
+    let run = exec(POSITION, &["--equity-out", pq.to_str().expect("utf8")]);
+    assert_eq!(run.status(), "ok");
+    let bytes = std::fs::read(&pq).expect("parquet written");
+    assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
 }
