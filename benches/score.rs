@@ -9,23 +9,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use finsandbox::position::{Dtype, Position};
+use finsandbox::sample::Rng;
 use finsandbox::score::{compute, run, Market, Params, Resample};
 
 const SYMBOLS: usize = 2000;
 const DAYS: usize = 3700;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn inputs() -> (Market, Position) {
     let mut rng = Rng(0x2545f4914f6cdd1d);

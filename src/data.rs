@@ -153,42 +153,13 @@ fn inspect_file(canonical: &Path) -> Result<DataInfo, InputError> {
 /// A two-row market (`date`, `symbol`, `close`): enough for the self-test's
 /// canary, which needs a valid data file but no real data.
 pub fn write_minimal(path: &Path) -> Result<(), String> {
-    use std::sync::Arc;
-
-    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType};
-    use parquet::file::properties::WriterProperties;
-    use parquet::file::writer::SerializedFileWriter;
-    use parquet::schema::parser::parse_message_type;
-
-    let schema =
-        "message market { required binary date (STRING); required binary symbol (STRING); required double close; }";
-    let schema = Arc::new(parse_message_type(schema).map_err(|e| e.to_string())?);
-    let file = File::create(path).map_err(|e| e.to_string())?;
-    let mut w = SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))
-        .map_err(|e| e.to_string())?;
-    let mut rg = w.next_row_group().map_err(|e| e.to_string())?;
-    let mut col = 0;
-    while let Some(mut c) = rg.next_column().map_err(|e| e.to_string())? {
-        let res = match col {
-            0 => c.typed::<ByteArrayType>().write_batch(
-                &[ByteArray::from("2024-01-02"), ByteArray::from("2024-01-03")],
-                None,
-                None,
-            ),
-            1 => c.typed::<ByteArrayType>().write_batch(
-                &[ByteArray::from("CANARY"), ByteArray::from("CANARY")],
-                None,
-                None,
-            ),
-            _ => c.typed::<DoubleType>().write_batch(&[1.0, 1.0], None, None),
-        };
-        res.map_err(|e| e.to_string())?;
-        c.close().map_err(|e| e.to_string())?;
-        col += 1;
-    }
-    rg.close().map_err(|e| e.to_string())?;
-    w.close().map_err(|e| e.to_string())?;
-    Ok(())
+    let day = crate::score::days_from_civil(2024, 1, 2);
+    let table = crate::sample::Table {
+        dates: vec![day, day + 1],
+        symbols: vec!["CANARY".into(), "CANARY".into()],
+        fields: vec![("close".into(), vec![Some(1.0), Some(1.0)])],
+    };
+    crate::sample::write_table(path, &table)
 }
 
 /// Parquet files start and end with `PAR1`; checking first gives a clearer

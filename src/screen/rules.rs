@@ -162,11 +162,10 @@ pub const ALLOWED_DUNDER_DEFS: &[&str] = &[
 /// Dunder strings that stay allowed: `if __name__ == "__main__":`.
 pub const ALLOWED_DUNDER_STRINGS: &[&str] = &["__main__"];
 
-/// Attribute or imported names that are dangerous wherever they appear: OS and
-/// interpreter modules reachable through other modules (`pd.io.common.os`),
-/// pandas/numpy file I/O and string evaluation, and frame/traceback walks.
-pub const DANGEROUS_ATTRIBUTES: &[&str] = &[
-    // modules
+/// OS and interpreter modules: refused as imports (FS001) and wherever they
+/// appear in an attribute chain, reached through another module
+/// (`pd.io.common.os`, FS004).
+pub const DANGEROUS_MODULES: &[&str] = &[
     "os",
     "sys",
     "subprocess",
@@ -213,10 +212,13 @@ pub const DANGEROUS_ATTRIBUTES: &[&str] = &[
     "_ctypes",
     "_posixsubprocess",
     "ctypeslib",
-    // evaluation of strings
-    "eval",
-    "query",
-    // file I/O
+];
+
+/// Evaluation of strings as code (`pd.eval`, `df.eval`, `df.query`).
+pub const EVALUATION: &[&str] = &["eval", "query"];
+
+/// numpy/pandas file readers and writers (besides every `read_*`).
+pub const FILE_IO: &[&str] = &[
     "load",
     "save",
     "savez",
@@ -247,7 +249,10 @@ pub const DANGEROUS_ATTRIBUTES: &[&str] = &[
     "to_xml",
     "to_orc",
     "to_markdown",
-    // frames, code objects, tracebacks
+];
+
+/// Frame, code-object and traceback walks.
+pub const FRAME_WALKS: &[&str] = &[
     "f_globals",
     "f_locals",
     "f_builtins",
@@ -267,12 +272,17 @@ pub const DANGEROUS_ATTRIBUTES: &[&str] = &[
 
 /// Modules whose import an operator may not allow without `--allow-insecure`.
 pub fn is_dangerous_module(root: &str) -> bool {
-    DANGEROUS_ATTRIBUTES[..DANGEROUS_ATTRIBUTES.iter().position(|n| *n == "eval").unwrap_or(0)].contains(&root)
+    DANGEROUS_MODULES.contains(&root)
 }
 
-/// `read_csv`, `read_pickle`, `read_parquet`...: every pandas reader.
+/// Every pandas reader (`read_csv`, `read_pickle`, ...) and the [`FILE_IO`] names.
+pub fn is_file_io(name: &str) -> bool {
+    name.starts_with("read_") || FILE_IO.contains(&name)
+}
+
+/// Attribute or imported names refused wherever they appear (FS004).
 pub fn is_dangerous_attribute(name: &str) -> bool {
-    name.starts_with("read_") || DANGEROUS_ATTRIBUTES.contains(&name)
+    is_dangerous_module(name) || EVALUATION.contains(&name) || is_file_io(name) || FRAME_WALKS.contains(&name)
 }
 
 pub fn is_dunder(name: &str) -> bool {

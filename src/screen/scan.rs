@@ -444,38 +444,11 @@ fn why_forbidden(name: &str) -> &'static str {
 }
 
 fn dangerous_message(name: &str) -> String {
-    if name.starts_with("read_")
-        || name.starts_with("to_")
-        || [
-            "load",
-            "save",
-            "savez",
-            "savez_compressed",
-            "savetxt",
-            "loadtxt",
-            "genfromtxt",
-            "fromfile",
-            "tofile",
-            "memmap",
-            "open_memmap",
-            "fromregex",
-            "DataSource",
-            "ExcelWriter",
-            "HDFStore",
-        ]
-        .contains(&name)
-    {
+    if is_file_io(name) {
         format!("`{name}` reads or writes files; the strategy's only input is `data.get(...)` and its only output the position")
-    } else if name == "eval" || name == "query" {
+    } else if EVALUATION.contains(&name) {
         format!("`{name}` evaluates a string as code; write the expression directly (e.g. boolean masks)")
-    } else if name.starts_with("f_")
-        || name.starts_with("gi_")
-        || name.starts_with("cr_")
-        || name.starts_with("ag_")
-        || name.starts_with("tb_")
-        || name.starts_with("co_")
-        || name == "func_globals"
-    {
+    } else if FRAME_WALKS.contains(&name) {
         format!("`{name}` walks interpreter frames or code objects")
     } else if name == "format" {
         "`lib.format` reads and writes array files".to_string()

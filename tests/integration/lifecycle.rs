@@ -132,24 +132,31 @@ fn printed_fake_frames_do_not_confuse_the_host() {
     assert!(run.json.get("sharpe_ratio").is_none());
 }
 
-fn interrupt_mid_run(signal: i32, expected_code: i32) {
+/// Start `exec` on a strategy that sleeps, and wait until its container
+/// exists. The strategy file must outlive the run: it is returned too.
+fn sleeping_exec(output: fn() -> Stdio) -> (std::process::Child, crate::support::Strategy) {
     let s = strategy("import time\ntime.sleep(120)\n");
     let mut child = bin()
         .args(["--json", "exec"])
         .arg(&s.path)
         .arg("--data")
         .arg(market())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .expect("spawn");
-    let pid = child.id();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(pid).is_empty() {
+    while containers_of(child.id()).is_empty() {
         assert!(Instant::now() < deadline, "no container appeared");
         assert!(child.try_wait().expect("try_wait").is_none(), "finsandbox exited early");
         std::thread::sleep(Duration::from_millis(200));
     }
+    (child, s)
+}
+
+fn interrupt_mid_run(signal: i32, expected_code: i32) {
+    let (child, _strategy) = sleeping_exec(Stdio::piped);
+    let pid = child.id();
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid as i32, signal) }, 0);
@@ -200,22 +207,8 @@ fn syntax_error_in_the_container_is_strategy_error_with_its_line() {
 /// SIGKILL a running `exec`: nothing can clean up after that. Returns the
 /// dead owner's pid and its container's name.
 fn orphan_by_sigkill() -> (u32, String) {
-    let s = strategy("import time\ntime.sleep(120)\n");
-    let mut child = bin()
-        .args(["--json", "exec"])
-        .arg(&s.path)
-        .arg("--data")
-        .arg(market())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let (mut child, _strategy) = sleeping_exec(Stdio::null);
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while containers_of(pid).is_empty() {
-        assert!(Instant::now() < deadline, "no container appeared");
-        std::thread::sleep(Duration::from_millis(200));
-    }
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
     let left = containers_of(pid);
