@@ -192,9 +192,8 @@ fn supervise(req: &ExecRequest, args: &[std::ffi::OsString], input: Vec<u8>, nam
     let decoder = out_thread.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
     let stderr = err_thread.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
     if let Some(sig) = interrupted {
-        // The guard in `run` is still armed; removing here keeps the order
-        // explicit and lets a failure be reported.
-        let _ = engine::remove(req.engine, name);
+        // The container is killed; `run`'s guard, still armed, removes it as
+        // this error propagates.
         let (name, code) = if sig == signal_hook::consts::SIGTERM as usize {
             ("SIGTERM", code::SIGTERM)
         } else if sig == signal_hook::consts::SIGHUP as usize {
@@ -332,7 +331,11 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
         }
         "harness_error" => {
             v.status = Status::EngineError;
-            let mut e = sum.error.clone().unwrap_or_default_error();
+            let mut e = sum.error.clone().unwrap_or_else(|| SummaryError {
+                kind: "HarnessError".into(),
+                message: "no details".into(),
+                traceback: String::new(),
+            });
             e.message = format!("the sandbox harness failed before the strategy ran: {}", e.message);
             v.error = Some(e);
         }
@@ -359,20 +362,6 @@ pub fn decide(o: &Observed, state: Option<&ContainerState>) -> Verdict {
         }
     }
     v
-}
-
-trait OrDefaultError {
-    fn unwrap_or_default_error(self) -> SummaryError;
-}
-
-impl OrDefaultError for Option<SummaryError> {
-    fn unwrap_or_default_error(self) -> SummaryError {
-        self.unwrap_or(SummaryError {
-            kind: "HarnessError".into(),
-            message: "no details".into(),
-            traceback: String::new(),
-        })
-    }
 }
 
 fn first_lines(s: &str, n: usize) -> String {

@@ -68,36 +68,22 @@ impl Policy {
         let mut out = Vec::new();
         let cpu = self.normalised_cpu(s);
         let round = |x: f64| (x * 100.0).round() / 100.0;
-        match cpu {
-            Some(c) if c > l.max_cpu_percent => {
-                let since = *self.cpu_since.get_or_insert(t);
-                if t - since >= l.cpu_window_seconds {
-                    out.push(Violation {
-                        rule: "cpu_sustained",
-                        observed: round(c),
-                        threshold: l.max_cpu_percent,
-                        at_s: round(t),
-                    });
-                }
-            }
-            // A missing value (`--`) neither starts nor breaks a window.
-            Some(_) => self.cpu_since = None,
-            None => {}
+        if let Some(c) = sustained(&mut self.cpu_since, cpu, l.max_cpu_percent, l.cpu_window_seconds, t) {
+            out.push(Violation {
+                rule: "cpu_sustained",
+                observed: round(c),
+                threshold: l.max_cpu_percent,
+                at_s: round(t),
+            });
         }
-        match s.memory_percent {
-            Some(m) if m > l.max_memory_percent => {
-                let since = *self.memory_since.get_or_insert(t);
-                if t - since >= l.memory_window_seconds {
-                    out.push(Violation {
-                        rule: "memory_sustained",
-                        observed: round(m),
-                        threshold: l.max_memory_percent,
-                        at_s: round(t),
-                    });
-                }
-            }
-            Some(_) => self.memory_since = None,
-            None => {}
+        let memory = s.memory_percent;
+        if let Some(m) = sustained(&mut self.memory_since, memory, l.max_memory_percent, l.memory_window_seconds, t) {
+            out.push(Violation {
+                rule: "memory_sustained",
+                observed: round(m),
+                threshold: l.max_memory_percent,
+                at_s: round(t),
+            });
         }
         if let Some(p) = s.pids {
             if p >= l.max_pids {
@@ -115,6 +101,23 @@ impl Policy {
             }
         }
         out
+    }
+}
+
+/// One sustained-threshold window: `since` is when the value last went above
+/// `threshold`. Returns the value once it has stayed above for `window`
+/// seconds. A missing value (`--`) neither starts nor breaks a window.
+fn sustained(since: &mut Option<f64>, value: Option<f64>, threshold: f64, window: f64, t: f64) -> Option<f64> {
+    match value {
+        Some(v) if v > threshold => {
+            let start = *since.get_or_insert(t);
+            (t - start >= window).then_some(v)
+        }
+        Some(_) => {
+            *since = None;
+            None
+        }
+        None => None,
     }
 }
 
