@@ -22,6 +22,8 @@ pub mod code {
     pub const MEMORY_LIMIT: i32 = 13;
     pub const KILLED: i32 = 14;
     pub const INVALID_OUTPUT: i32 = 15;
+    pub const SCORING_ERROR: i32 = 16;
+    pub const SIGHUP: i32 = 129;
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;
 }

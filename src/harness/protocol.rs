@@ -42,11 +42,22 @@ pub struct SummaryError {
     pub traceback: String,
 }
 
+/// What the harness says happened. Anything else in the frame is refused
+/// while parsing, so the host matches an enum, never a string.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryStatus {
+    Ok,
+    StrategyError,
+    InvalidOutput,
+    HarnessError,
+}
+
 /// The harness's closing summary (frame `R`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Summary {
     pub protocol: u32,
-    pub status: String,
+    pub status: SummaryStatus,
     #[serde(default)]
     pub error: Option<SummaryError>,
     #[serde(default)]
@@ -65,10 +76,7 @@ impl Summary {
         if s.protocol != PROTOCOL {
             return Err(format!("summary speaks protocol {}, expected {PROTOCOL}", s.protocol));
         }
-        match s.status.as_str() {
-            "ok" | "strategy_error" | "invalid_output" | "harness_error" => Ok(s),
-            other => Err(format!("unknown status `{other}` in the summary frame")),
-        }
+        Ok(s)
     }
 }
 

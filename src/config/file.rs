@@ -1,0 +1,266 @@
+//! The config file: where it is looked for, how it is parsed (every field
+//! optional, unknown keys refused with the key and the file named), and the
+//! [`Layer`] it contributes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::layer::Layer;
+use super::validate::{non_empty, parse_size, value_err};
+use super::{env, EnvMap, MonitorSettings, DEFAULT_CONFIG_FILE};
+use crate::error::ConfigError;
+
+/// The config file as written: every field optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub docker: Option<DockerSection>,
+    pub screening: Option<ScreeningSection>,
+    pub cleanup: Option<CleanupSection>,
+    pub monitoring: Option<MonitoringSection>,
+    pub scoring: Option<ScoringSection>,
+}
+
+/// The host's trading costs. A strategy's `sim(fee_ratio=...)` may raise them
+/// but never lower them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringSection {
+    pub fee_ratio: Option<f64>,
+    pub tax_ratio: Option<f64>,
+}
+
+/// The runtime monitor's policy (`docker stats`); names and defaults are the
+/// earlier Python design's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSection {
+    pub enabled: Option<bool>,
+    pub max_cpu_percent: Option<f64>,
+    pub cpu_window_seconds: Option<f64>,
+    pub max_memory_percent: Option<f64>,
+    pub memory_window_seconds: Option<f64>,
+    pub max_pids: Option<u64>,
+    pub combined_percent: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CleanupSection {
+    /// Remove orphaned containers of ours at the start of every `exec`.
+    pub sweep_on_start: Option<bool>,
+    /// Warn when a sweep finds more orphans than this.
+    pub alert_on_orphaned_containers: Option<usize>,
+    /// Seconds past a container's own timeout before it counts as orphaned.
+    pub grace_seconds: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningSection {
+    /// Replaces the default allow-list (it does not extend it).
+    pub allowed_imports: Option<Vec<String>>,
+    pub max_source_bytes: Option<usize>,
+    pub max_nesting: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerSection {
+    pub enabled: Option<bool>,
+    pub image: Option<String>,
+    pub memory_limit: Option<String>,
+    pub memory_swap_limit: Option<String>,
+    pub cpu_limit: Option<f64>,
+    pub timeout_seconds: Option<u64>,
+    pub network_mode: Option<String>,
+    pub read_only: Option<bool>,
+    pub pids_limit: Option<u32>,
+    pub tmpfs: Option<TmpfsSection>,
+    pub seccomp_profile: Option<String>,
+    pub cleanup_on_exit: Option<bool>,
+    pub runtime: Option<String>,
+    pub output_limit_bytes: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TmpfsSection {
+    pub path: Option<String>,
+    pub size: Option<String>,
+    pub options: Option<String>,
+}
+
+/// Which file to read, if any: explicit flag, then env, then the default path
+/// when it exists (relative to `cwd`). An explicit path that is missing is an
+/// error; a missing default is not.
+pub fn config_path(flag: Option<&Path>, env: &EnvMap, cwd: &Path) -> Option<(PathBuf, bool)> {
+    if let Some(p) = flag {
+        return Some((p.to_path_buf(), true));
+    }
+    if let Some(p) = env.get(env::CONFIG).filter(|v| !v.is_empty()) {
+        return Some((PathBuf::from(p), true));
+    }
+    let default = cwd.join(DEFAULT_CONFIG_FILE);
+    default.exists().then_some((default, false))
+}
+
+pub fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(FileConfig::default());
+    }
+    serde_saphyr::from_str::<FileConfig>(text)
+        .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// Read and parse the config file chosen by [`config_path`].
+pub fn load_file(flag: Option<&Path>, env: &EnvMap, cwd: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
+    let Some((path, _explicit)) = config_path(flag, env, cwd) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let parsed = parse_file(&path, &text)?;
+    Ok(Some((path, parsed)))
+}
+
+/// The directory holding `config/`, `seccomp/`: the parent of the config
+/// file's folder when that folder is named `config`, else the file's folder.
+fn project_root_of(config_file: &Path, cwd: &Path) -> PathBuf {
+    let abs = if config_file.is_absolute() { config_file.to_path_buf() } else { cwd.join(config_file) };
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_else(|| cwd.to_path_buf());
+    if dir.file_name().is_some_and(|n| n == "config") {
+        dir.parent().map(Path::to_path_buf).unwrap_or(dir)
+    } else {
+        dir
+    }
+}
+
+impl Layer {
+    /// The layer a parsed config file contributes. Relative paths in it (the
+    /// seccomp profile) are resolved against the file's project, so a
+    /// checkout works from any working directory.
+    pub fn from_file(path: &Path, cfg: &FileConfig, cwd: &Path) -> Result<Layer, ConfigError> {
+        let origin = format!("config file `{}`", path.display());
+        let mut l = Layer::default();
+        if let Some(d) = &cfg.docker {
+            l.enabled = d.enabled;
+            l.image = d.image.as_deref().map(|v| non_empty("docker.image", v, &origin)).transpose()?;
+            l.memory_bytes =
+                d.memory_limit.as_deref().map(|v| parse_size("docker.memory_limit", v, &origin)).transpose()?;
+            l.memory_swap_bytes = d
+                .memory_swap_limit
+                .as_deref()
+                .map(|v| parse_size("docker.memory_swap_limit", v, &origin))
+                .transpose()?;
+            l.cpus = d.cpu_limit;
+            l.timeout_seconds = d.timeout_seconds;
+            l.network_mode = d.network_mode.clone();
+            l.read_only = d.read_only;
+            l.pids_limit = d.pids_limit;
+            if let Some(t) = &d.tmpfs {
+                l.tmpfs_path = t.path.clone();
+                l.tmpfs_size_bytes =
+                    t.size.as_deref().map(|v| parse_size("docker.tmpfs.size", v, &origin)).transpose()?;
+                l.tmpfs_options = t.options.clone();
+            }
+            l.seccomp_profile =
+                d.seccomp_profile.as_deref().map(|v| super::profile_path(v, &project_root_of(path, cwd)));
+            l.cleanup_on_exit = d.cleanup_on_exit;
+            l.runtime = d.runtime.clone();
+            l.output_limit_bytes = d.output_limit_bytes;
+        }
+        if let Some(sc) = &cfg.screening {
+            screening_layer(sc, &origin, &mut l)?;
+        }
+        if let Some(sc) = &cfg.scoring {
+            for (key, v, slot) in [
+                ("scoring.fee_ratio", sc.fee_ratio, &mut l.fee_ratio),
+                ("scoring.tax_ratio", sc.tax_ratio, &mut l.tax_ratio),
+            ] {
+                if let Some(x) = v {
+                    if !(x.is_finite() && (0.0..0.5).contains(&x)) {
+                        return Err(value_err(key, &origin, format!("`{x}` must be a fraction between 0 and 0.5")));
+                    }
+                    *slot = Some(x);
+                }
+            }
+        }
+        if let Some(m) = &cfg.monitoring {
+            l.monitoring = Some(monitoring_settings(m, &origin)?);
+        }
+        if let Some(c) = &cfg.cleanup {
+            l.sweep_on_start = c.sweep_on_start;
+            l.alert_on_orphaned_containers = c.alert_on_orphaned_containers;
+            l.cleanup_grace_seconds = c.grace_seconds;
+        }
+        Ok(l)
+    }
+}
+
+/// Only the `screening:` section, for `validate`, which needs no sandbox.
+pub fn screening_layer_of(path: &Path, cfg: &FileConfig) -> Result<Layer, ConfigError> {
+    let mut l = Layer::default();
+    if let Some(sc) = &cfg.screening {
+        screening_layer(sc, &format!("config file `{}`", path.display()), &mut l)?;
+    }
+    Ok(l)
+}
+
+fn screening_layer(sc: &ScreeningSection, origin: &str, l: &mut Layer) -> Result<(), ConfigError> {
+    if let Some(list) = &sc.allowed_imports {
+        for m in list {
+            let ok = !m.is_empty()
+                && m.split('.').all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_'));
+            if !ok {
+                return Err(value_err("screening.allowed_imports", origin, format!("`{m}` is not a module name")));
+            }
+        }
+        l.allowed_imports = Some(list.clone());
+    }
+    if let Some(v) = sc.max_source_bytes {
+        if v == 0 || v > 16 << 20 {
+            return Err(value_err("screening.max_source_bytes", origin, "must be between 1 and 16 MiB".into()));
+        }
+        l.max_source_bytes = Some(v);
+    }
+    if let Some(v) = sc.max_nesting {
+        if !(4..=200).contains(&v) {
+            return Err(value_err("screening.max_nesting", origin, "must be between 4 and 200".into()));
+        }
+        l.max_nesting = Some(v);
+    }
+    Ok(())
+}
+
+fn monitoring_settings(m: &MonitoringSection, origin: &str) -> Result<MonitorSettings, ConfigError> {
+    let mut l = MonitorSettings::default();
+    let percent = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x > 0.0 && x <= 1000.0 => Ok(x),
+            Some(x) => Err(value_err(key, origin, format!("`{x}` must be a percentage between 0 and 1000"))),
+        }
+    };
+    let window = |key: &str, v: Option<f64>, default: f64| -> Result<f64, ConfigError> {
+        match v {
+            None => Ok(default),
+            Some(x) if x.is_finite() && x >= 0.0 => Ok(x),
+            Some(x) => Err(value_err(key, origin, format!("`{x}` must be a number of seconds, zero or more"))),
+        }
+    };
+    l.enabled = m.enabled.unwrap_or(l.enabled);
+    l.max_cpu_percent = percent("monitoring.max_cpu_percent", m.max_cpu_percent, l.max_cpu_percent)?;
+    l.cpu_window_seconds = window("monitoring.cpu_window_seconds", m.cpu_window_seconds, l.cpu_window_seconds)?;
+    l.max_memory_percent = percent("monitoring.max_memory_percent", m.max_memory_percent, l.max_memory_percent)?;
+    l.memory_window_seconds =
+        window("monitoring.memory_window_seconds", m.memory_window_seconds, l.memory_window_seconds)?;
+    l.combined_percent = percent("monitoring.combined_percent", m.combined_percent, l.combined_percent)?;
+    if let Some(p) = m.max_pids {
+        if p == 0 {
+            return Err(value_err("monitoring.max_pids", origin, "must be at least 1".into()));
+        }
+        l.max_pids = p;
+    }
+    Ok(l)
+}

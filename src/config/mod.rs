@@ -1,0 +1,526 @@
+//! The sandbox configuration and how its layers combine.
+//!
+//! Precedence, lowest to highest:
+//!
+//! 1. built-in defaults ([`Settings::default`]);
+//! 2. the config file: `--config PATH`, else `FINSANDBOX_CONFIG`, else
+//!    `config/docker_config.yaml` when it exists in the working directory;
+//! 3. environment variables ([`env`]): `FINSANDBOX_*` beats the older
+//!    `DOCKER_*` spelling of the same setting;
+//! 4. command-line flags ([`Overrides`]).
+//!
+//! Each source builds one all-`Option` [`Layer`] (`file.rs`, `environment.rs`,
+//! `layer.rs` for flags); [`resolve`] combines them and checks the result
+//! once (`validate.rs`).
+//!
+//! The environment is passed in as a map, never read here, so every rule is a
+//! plain unit test. Unknown keys in the file are errors naming the key and the
+//! file: a misspelt limit must not silently fall back to a default.
+//!
+//! `memory_swap_limit` follows `memory_limit` unless it was set at the same
+//! layer or a higher one, so `--memory 256m` alone never turns swap on.
+//! A relative `seccomp_profile` written in the file is resolved against the
+//! file's project (the parent of its `config/` folder); otherwise against the
+//! working directory.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::ConfigError;
+use crate::screen::Policy;
+
+mod environment;
+mod file;
+mod layer;
+mod validate;
+
+pub use environment::names as env;
+pub use file::{
+    config_path, load_file, parse_file, CleanupSection, DockerSection, FileConfig, MonitoringSection, ScoringSection,
+    ScreeningSection, TmpfsSection,
+};
+pub use layer::{Layer, Overrides};
+pub use validate::parse_size;
+
+/// The default image tag; bumped with [`crate::image::RECIPE_VERSION`].
+pub const DEFAULT_IMAGE: &str = "finsandbox-runtime:1";
+pub const DEFAULT_CONFIG_FILE: &str = "config/docker_config.yaml";
+pub const DEFAULT_SECCOMP: &str = "seccomp/finsandbox.json";
+/// Taiwan's brokerage fee (0.1425 %) and securities transaction tax (0.3 %):
+/// the host's trading costs unless the config says otherwise.
+pub const DEFAULT_FEE_RATIO: f64 = 1.425 / 1000.0;
+pub const DEFAULT_TAX_RATIO: f64 = 3.0 / 1000.0;
+
+/// The runtime monitor's policy (`docker stats`); names and defaults are the
+/// earlier Python design's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorSettings {
+    pub enabled: bool,
+    pub max_cpu_percent: f64,
+    pub cpu_window_seconds: f64,
+    pub max_memory_percent: f64,
+    pub memory_window_seconds: f64,
+    pub max_pids: u64,
+    /// Both CPU and memory above this in one sample.
+    pub combined_percent: f64,
+}
+
+impl Default for MonitorSettings {
+    fn default() -> Self {
+        MonitorSettings {
+            enabled: true,
+            max_cpu_percent: 95.0,
+            cpu_window_seconds: 15.0,
+            max_memory_percent: 95.0,
+            memory_window_seconds: 10.0,
+            max_pids: 90,
+            combined_percent: 80.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tmpfs {
+    pub path: String,
+    pub size_bytes: u64,
+    pub options: String,
+}
+
+/// The resolved, validated settings a run uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub image: String,
+    pub memory_bytes: u64,
+    pub memory_swap_bytes: u64,
+    pub cpus: f64,
+    pub timeout_seconds: u64,
+    pub network_mode: String,
+    pub read_only: bool,
+    pub pids_limit: u32,
+    pub tmpfs: Tmpfs,
+    pub seccomp_profile: PathBuf,
+    pub cleanup_on_exit: bool,
+    pub runtime: Option<String>,
+    pub output_limit_bytes: u64,
+    pub screening: Policy,
+    pub monitoring: MonitorSettings,
+    pub fee_ratio: f64,
+    pub tax_ratio: f64,
+    pub sweep_on_start: bool,
+    pub alert_on_orphaned_containers: usize,
+    pub cleanup_grace_seconds: u64,
+    /// Weakening settings the user accepted with `--allow-insecure`.
+    pub insecure_reasons: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            image: DEFAULT_IMAGE.to_string(),
+            memory_bytes: 2 << 30,
+            memory_swap_bytes: 2 << 30,
+            cpus: 0.5,
+            timeout_seconds: 600,
+            network_mode: "none".into(),
+            read_only: true,
+            pids_limit: 100,
+            tmpfs: Tmpfs { path: "/tmp".into(), size_bytes: 1 << 30, options: "rw,noexec,nosuid,nodev".into() },
+            seccomp_profile: PathBuf::from(DEFAULT_SECCOMP),
+            cleanup_on_exit: true,
+            runtime: None,
+            output_limit_bytes: 1 << 20,
+            screening: Policy::default(),
+            monitoring: MonitorSettings::default(),
+            fee_ratio: DEFAULT_FEE_RATIO,
+            tax_ratio: DEFAULT_TAX_RATIO,
+            sweep_on_start: true,
+            alert_on_orphaned_containers: 3,
+            cleanup_grace_seconds: 60,
+            insecure_reasons: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+}
+
+pub type EnvMap = BTreeMap<String, String>;
+
+/// The three layers as read, highest first when combined.
+#[derive(Debug, Default, Clone)]
+pub struct Layers {
+    pub file: Layer,
+    pub file_origin: Option<String>,
+    pub env: Layer,
+    pub flags: Layer,
+}
+
+impl Layers {
+    pub fn read(
+        file: Option<(&Path, &FileConfig)>,
+        env: &EnvMap,
+        flags: &Overrides,
+        cwd: &Path,
+    ) -> Result<Layers, ConfigError> {
+        Ok(Layers {
+            file: file.map(|(p, f)| Layer::from_file(p, f, cwd)).transpose()?.unwrap_or_default(),
+            file_origin: file.map(|(p, _)| format!("config file `{}`", p.display())),
+            env: Layer::from_env(env)?,
+            flags: Layer::from_flags(flags, cwd)?,
+        })
+    }
+
+    /// Highest first: flags, environment, file.
+    fn ordered(&self) -> [&Layer; 3] {
+        [&self.flags, &self.env, &self.file]
+    }
+
+    /// Combined, with the swap rule: `memory_swap_bytes` comes from the
+    /// highest layer that set either it or the memory limit; a layer that
+    /// set only the memory makes swap follow it (no swap).
+    pub fn combined(&self) -> Layer {
+        let swap = self
+            .ordered()
+            .iter()
+            .find(|l| l.memory_swap_bytes.is_some() || l.memory_bytes.is_some())
+            .and_then(|l| l.memory_swap_bytes);
+        let mut c = self.flags.clone().combine(self.env.clone()).combine(self.file.clone());
+        c.memory_swap_bytes = swap;
+        c
+    }
+
+    /// `enabled: false` at the highest layer that speaks of it is an error:
+    /// finsandbox never runs a strategy outside the sandbox.
+    fn check_enabled(&self) -> Result<(), ConfigError> {
+        if self.env.enabled == Some(false) {
+            return Err(ConfigError::Disabled { origin: "environment".into() });
+        }
+        if self.env.enabled.is_none() && self.file.enabled == Some(false) {
+            return Err(ConfigError::Disabled { origin: self.file_origin.clone().unwrap_or_default() });
+        }
+        Ok(())
+    }
+}
+
+/// Combine the layers and validate the result.
+pub fn resolve(
+    file: Option<(&Path, &FileConfig)>,
+    env: &EnvMap,
+    flags: &Overrides,
+    cwd: &Path,
+) -> Result<Settings, ConfigError> {
+    let layers = Layers::read(file, env, flags, cwd)?;
+    layers.check_enabled()?;
+    let mut s = layers.combined().apply(Settings::default());
+    s.seccomp_profile = profile_path(&s.seccomp_profile.to_string_lossy(), cwd);
+    validate::validate(&mut s, flags.allow_insecure)?;
+    Ok(s)
+}
+
+/// A profile path against its base directory; `unconfined` is a word, not a
+/// path (it is refused without `--allow-insecure`).
+fn profile_path(v: &str, base: &Path) -> PathBuf {
+    let p = PathBuf::from(v);
+    if v == "unconfined" || p.is_absolute() {
+        p
+    } else {
+        base.join(p)
+    }
+}
+
+/// The screening policy from the file's `screening:` section (defaults for
+/// anything absent). `validate` uses this alone: it needs no sandbox settings.
+pub fn resolve_screening(file: Option<(&Path, &FileConfig)>) -> Result<Policy, ConfigError> {
+    let layer = file.map(|(p, f)| file::screening_layer_of(p, f)).transpose()?.unwrap_or_default();
+    Ok(layer.apply(Settings::default()).screening)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> EnvMap {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn file(yaml: &str) -> FileConfig {
+        parse_file(Path::new("test.yaml"), yaml).expect("valid yaml")
+    }
+
+    fn resolve_with(yaml: Option<&str>, e: &[(&str, &str)], flags: Overrides) -> Result<Settings, ConfigError> {
+        let f = yaml.map(file);
+        let path = Path::new("/proj/config/docker_config.yaml");
+        resolve(f.as_ref().map(|f| (path, f)), &env(e), &flags, Path::new("/cwd"))
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let s = resolve_with(None, &[], Overrides::default()).expect("defaults valid");
+        assert_eq!(s.memory_bytes, 2 << 30);
+        assert_eq!(s.memory_swap_bytes, s.memory_bytes);
+        assert_eq!(s.cpus, 0.5);
+        assert_eq!(s.timeout_seconds, 600);
+        assert_eq!(s.network_mode, "none");
+        assert!(s.read_only);
+        assert_eq!(s.pids_limit, 100);
+        assert_eq!(s.tmpfs.size_bytes, 1 << 30);
+        assert_eq!(s.tmpfs.options, "rw,noexec,nosuid,nodev");
+        assert_eq!(s.seccomp_profile, PathBuf::from("/cwd/seccomp/finsandbox.json"));
+        assert!(s.insecure_reasons.is_empty());
+    }
+
+    #[test]
+    fn memory_file_over_default() {
+        let s = resolve_with(Some("docker:\n  memory_limit: 1g\n"), &[], Overrides::default()).expect("ok");
+        assert_eq!(s.memory_bytes, 1 << 30);
+    }
+
+    #[test]
+    fn memory_env_over_file() {
+        let s = resolve_with(
+            Some("docker:\n  memory_limit: 1g\n"),
+            &[("DOCKER_MEMORY_LIMIT", "512m")],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert_eq!(s.memory_bytes, 512 << 20);
+    }
+
+    #[test]
+    fn memory_flag_over_env() {
+        let flags = Overrides { memory: Some("256m".into()), ..Default::default() };
+        let s = resolve_with(None, &[("DOCKER_MEMORY_LIMIT", "512m")], flags).expect("ok");
+        assert_eq!(s.memory_bytes, 256 << 20);
+    }
+
+    #[test]
+    fn finsandbox_env_name_over_docker_env_name() {
+        let s =
+            resolve_with(None, &[("DOCKER_CPU_LIMIT", "1.5"), ("FINSANDBOX_CPU_LIMIT", "0.25")], Overrides::default())
+                .expect("ok");
+        assert_eq!(s.cpus, 0.25);
+    }
+
+    #[test]
+    fn timeout_env_over_file_and_flag_over_env() {
+        let yaml = Some("docker:\n  timeout_seconds: 100\n");
+        let s = resolve_with(yaml, &[("DOCKER_TIMEOUT", "50")], Overrides::default()).expect("ok");
+        assert_eq!(s.timeout_seconds, 50);
+        let flags = Overrides { timeout_seconds: Some(7), ..Default::default() };
+        let s = resolve_with(yaml, &[("DOCKER_TIMEOUT", "50")], flags).expect("ok");
+        assert_eq!(s.timeout_seconds, 7);
+    }
+
+    #[test]
+    fn cpu_file_over_default() {
+        let s = resolve_with(Some("docker:\n  cpu_limit: 1.5\n"), &[], Overrides::default()).expect("ok");
+        assert_eq!(s.cpus, 1.5);
+    }
+
+    #[test]
+    fn swap_follows_memory_set_at_a_higher_layer() {
+        let yaml = Some("docker:\n  memory_limit: 2g\n  memory_swap_limit: 2g\n");
+        let flags = Overrides { memory: Some("256m".into()), ..Default::default() };
+        let s = resolve_with(yaml, &[], flags).expect("ok");
+        assert_eq!(s.memory_swap_bytes, 256 << 20, "swap must follow memory so no swap appears");
+    }
+
+    #[test]
+    fn swap_above_memory_is_insecure() {
+        let yaml = Some("docker:\n  memory_limit: 1g\n  memory_swap_limit: 2g\n");
+        let err = resolve_with(yaml, &[], Overrides::default()).expect_err("swap refused");
+        assert!(matches!(err, ConfigError::Insecure { .. }), "{err}");
+    }
+
+    #[test]
+    fn swap_below_memory_is_an_error() {
+        let yaml = Some("docker:\n  memory_limit: 1g\n  memory_swap_limit: 512m\n");
+        let err = resolve_with(yaml, &[], Overrides::default()).expect_err("invalid");
+        assert!(err.to_string().contains("memory_swap_limit"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let err = parse_file(Path::new("cfg.yaml"), "docker:\n  memory_limt: 1g\n").expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("memory_limt"), "{msg}");
+        assert!(msg.contains("cfg.yaml"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_top_level_section_is_an_error() {
+        let err = parse_file(Path::new("cfg.yaml"), "dockr:\n  enabled: true\n").expect_err("unknown section");
+        assert!(err.to_string().contains("dockr"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_an_error() {
+        let err = parse_file(Path::new("cfg.yaml"), "docker:\n  cpu_limit: lots\n").expect_err("type");
+        assert!(err.to_string().contains("cfg.yaml"), "{err}");
+    }
+
+    #[test]
+    fn disabled_in_file_is_refused_not_run_on_host() {
+        let err = resolve_with(Some("docker:\n  enabled: false\n"), &[], Overrides::default()).expect_err("refused");
+        assert!(matches!(err, ConfigError::Disabled { .. }));
+        assert!(err.to_string().contains("never runs strategies outside"), "{err}");
+    }
+
+    #[test]
+    fn disabled_by_env_is_refused() {
+        let err =
+            resolve_with(None, &[("DOCKER_SANDBOX_ENABLED", "false")], Overrides::default()).expect_err("refused");
+        assert!(matches!(err, ConfigError::Disabled { .. }));
+    }
+
+    #[test]
+    fn env_enable_beats_file_disable() {
+        let s = resolve_with(Some("docker:\n  enabled: false\n"), &[("FINSANDBOX_ENABLED", "1")], Overrides::default());
+        assert!(s.is_ok());
+    }
+
+    #[test]
+    fn network_other_than_none_needs_allow_insecure() {
+        let err = resolve_with(None, &[("DOCKER_NETWORK_MODE", "bridge")], Overrides::default()).expect_err("refused");
+        assert!(matches!(err, ConfigError::Insecure { .. }));
+        let flags = Overrides { allow_insecure: true, ..Default::default() };
+        let s = resolve_with(None, &[("DOCKER_NETWORK_MODE", "bridge")], flags).expect("allowed");
+        assert_eq!(s.insecure_reasons.len(), 1);
+        assert!(s.insecure_reasons[0].contains("bridge"));
+    }
+
+    #[test]
+    fn writable_root_needs_allow_insecure() {
+        let err = resolve_with(None, &[("DOCKER_READ_ONLY", "false")], Overrides::default()).expect_err("refused");
+        assert!(err.to_string().contains("read_only"), "{err}");
+    }
+
+    #[test]
+    fn tmpfs_without_noexec_needs_allow_insecure() {
+        let yaml = Some("docker:\n  tmpfs: { options: \"rw,nosuid,nodev\" }\n");
+        let err = resolve_with(yaml, &[], Overrides::default()).expect_err("refused");
+        assert!(err.to_string().contains("noexec"), "{err}");
+    }
+
+    #[test]
+    fn bad_env_values_name_the_variable() {
+        let err = resolve_with(None, &[("DOCKER_TIMEOUT", "soon")], Overrides::default()).expect_err("bad");
+        assert!(err.to_string().contains("DOCKER_TIMEOUT"), "{err}");
+        let err = resolve_with(None, &[("DOCKER_READ_ONLY", "maybe")], Overrides::default()).expect_err("bad");
+        assert!(err.to_string().contains("DOCKER_READ_ONLY"), "{err}");
+    }
+
+    #[test]
+    fn limits_out_of_range_are_errors() {
+        for (yaml, key) in [
+            ("docker:\n  cpu_limit: 0\n", "cpu_limit"),
+            ("docker:\n  timeout_seconds: 0\n", "timeout_seconds"),
+            ("docker:\n  pids_limit: 0\n", "pids_limit"),
+            ("docker:\n  memory_limit: 1m\n", "memory_limit"),
+        ] {
+            let err = resolve_with(Some(yaml), &[], Overrides::default()).expect_err(yaml);
+            assert!(err.to_string().contains(key), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn seccomp_path_relative_to_project_of_config_file() {
+        let s =
+            resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
+        assert_eq!(s.seccomp_profile, PathBuf::from("/proj/seccomp/x.json"));
+    }
+
+    #[test]
+    fn monitoring_file_over_default() {
+        let s = resolve_with(
+            Some("monitoring:\n  max_cpu_percent: 50\n  cpu_window_seconds: 2\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert_eq!(s.monitoring.max_cpu_percent, 50.0);
+        assert_eq!(s.monitoring.cpu_window_seconds, 2.0);
+        assert_eq!(s.monitoring.max_pids, 90);
+        assert!(resolve_with(Some("monitoring:\n  max_cpu_percent: -1\n"), &[], Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn cleanup_file_over_default() {
+        let s = resolve_with(
+            Some("cleanup:\n  sweep_on_start: false\n  alert_on_orphaned_containers: 9\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert!(!s.sweep_on_start);
+        assert_eq!(s.alert_on_orphaned_containers, 9);
+        assert_eq!(s.cleanup_grace_seconds, 60);
+    }
+
+    #[test]
+    fn screening_file_over_default() {
+        let s = resolve_with(
+            Some("screening:\n  allowed_imports: [pandas, numpy]\n  max_nesting: 10\n"),
+            &[],
+            Overrides::default(),
+        )
+        .expect("ok");
+        assert_eq!(s.screening.allowed_imports, ["pandas", "numpy"]);
+        assert_eq!(s.screening.max_nesting, 10);
+        assert_eq!(s.screening.max_source_bytes, 256 * 1024);
+    }
+
+    #[test]
+    fn allowing_a_dangerous_module_needs_allow_insecure() {
+        let yaml = Some("screening:\n  allowed_imports: [pandas, os]\n");
+        let err = resolve_with(yaml, &[], Overrides::default()).expect_err("refused");
+        assert!(err.to_string().contains("`os`"), "{err}");
+        let flags = Overrides { allow_insecure: true, ..Default::default() };
+        assert!(resolve_with(yaml, &[], flags).is_ok());
+    }
+
+    #[test]
+    fn bad_screening_values_are_errors() {
+        for yaml in ["screening:\n  allowed_imports: ['os system']\n", "screening:\n  max_nesting: 1\n"] {
+            assert!(resolve_with(Some(yaml), &[], Overrides::default()).is_err(), "{yaml}");
+        }
+        assert!(parse_file(Path::new("c.yaml"), "screening:\n  typo: 1\n").is_err());
+    }
+
+    #[test]
+    fn seccomp_default_stays_relative_to_cwd_when_the_file_does_not_set_it() {
+        let s = resolve_with(Some("cleanup:\n  sweep_on_start: false\n"), &[], Overrides::default()).expect("ok");
+        assert_eq!(s.seccomp_profile, PathBuf::from("/cwd/seccomp/finsandbox.json"));
+    }
+
+    #[test]
+    fn sizes_parse_like_docker() {
+        assert_eq!(parse_size("k", "2g", "t").ok(), Some(2 << 30));
+        assert_eq!(parse_size("k", "512m", "t").ok(), Some(512 << 20));
+        assert_eq!(parse_size("k", "512MiB", "t").ok(), Some(512 << 20));
+        assert_eq!(parse_size("k", "1.5g", "t").ok(), Some(3 << 29));
+        assert_eq!(parse_size("k", "4096", "t").ok(), Some(4096));
+        assert!(parse_size("k", "2x", "t").is_err());
+        assert!(parse_size("k", "", "t").is_err());
+        assert!(parse_size("k", "-1g", "t").is_err());
+    }
+
+    #[test]
+    fn the_shipped_config_file_parses_and_matches_defaults() {
+        let text = include_str!("../../config/docker_config.yaml");
+        let f = parse_file(Path::new("config/docker_config.yaml"), text).expect("shipped config parses");
+        let s = resolve(
+            Some((Path::new("/p/config/docker_config.yaml"), &f)),
+            &EnvMap::new(),
+            &Overrides::default(),
+            Path::new("/p"),
+        )
+        .expect("shipped config valid");
+        let d = resolve(None, &EnvMap::new(), &Overrides::default(), Path::new("/p")).expect("defaults");
+        assert_eq!(s, d, "config/docker_config.yaml must restate the built-in defaults");
+    }
+}

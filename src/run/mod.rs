@@ -1,0 +1,212 @@
+//! One run, as a pipeline: read → screen → inspect data → preflight → start
+//! → supervise → decide → score → result. [`run`] below is the table of
+//! contents; each stage is a function or a file of its own:
+//!
+//! * `supervise.rs`: the `docker run` child, the output pumps, the deadline
+//!   and the signals;
+//! * `verdict.rs`: [`decide`], a pure chain of small rules from what was
+//!   observed to a status;
+//! * `scoring.rs`: the host's backtest of the returned position;
+//! * `result.rs`: the one builder of a [`RunResult`].
+//!
+//! The container is removed on every path: the normal one, errors (explicit
+//! removal), panics (the engine's `ContainerGuard`), and SIGINT/SIGTERM (the
+//! supervisor notices the signal flag, kills, and reports
+//! [`Error::Interrupted`] while the guard removes). Nothing here prints: the
+//! caller (a command) renders the result, so more than one command can
+//! drive the pipeline.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::config::Settings;
+use crate::engine::{self, Engine, RunSpec};
+use crate::error::{ConfigError, Error, InputError};
+use crate::harness;
+use crate::host;
+use crate::report::{RunResult, ScreeningInfo};
+
+mod result;
+mod scoring;
+mod supervise;
+mod verdict;
+
+pub use supervise::Observed;
+pub use verdict::{decide, Verdict};
+
+/// Strategies are source files, not data: anything bigger is a mistake.
+pub const MAX_STRATEGY_BYTES: u64 = 1 << 20;
+/// The largest position payload accepted (a 3,700-day x 2,000-symbol float
+/// matrix is about 60 MB as Parquet).
+pub const MAX_POSITION_BYTES: usize = 256 << 20;
+
+/// Everything one run needs.
+pub struct Request<'a> {
+    pub strategy: &'a Path,
+    pub data: &'a Path,
+    pub settings: &'a Settings,
+    pub engine: &'a Engine,
+    /// Set by the signal handlers to the signal number (0 = none).
+    pub signal: Arc<AtomicUsize>,
+    /// Run without screening (to test the container layer); recorded in the result.
+    pub skip_screening: bool,
+    /// Where to write the daily equity curve (CSV or Parquet), if anywhere.
+    pub equity_out: Option<PathBuf>,
+}
+
+pub fn run(req: &Request) -> Result<RunResult, Error> {
+    let source = read_strategy(req.strategy)?;
+    let screening = screen_source(&source, req);
+    if !screening.findings.is_empty() {
+        return Ok(result::rejected(req, &source, screening));
+    }
+    let data = inspect_data(req.data)?;
+    let pre = preflight(req)?;
+    let spec = run_spec(req, &data);
+    let (observed, state, removed) = start_and_supervise(req, &spec, &source)?;
+    let mut verdict = decide(&observed, state.as_ref());
+    let scored = scoring::score(&mut verdict, &data.path, req.settings);
+    let facts = result::Facts { spec: &spec, pre: &pre, data: &data, removed, source: &source, screening };
+    let mut result = result::assemble(req, &facts, observed, state, verdict);
+    if let Some(sc) = scored {
+        if let Some(out) = &req.equity_out {
+            scoring::write_equity(out, &sc.outcome)
+                .map_err(|e| Error::Internal(format!("writing `{}`: {e}", out.display())))?;
+        }
+        result::add_scores(&mut result, sc);
+    }
+    Ok(result)
+}
+
+/// Screen the source unless told not to. Strategies that are not valid
+/// UTF-8 never get here (`read_strategy` refuses them).
+fn screen_source(source: &str, req: &Request) -> ScreeningInfo {
+    if req.skip_screening {
+        return ScreeningInfo { skipped: true, findings: Vec::new(), elapsed_ms: 0.0 };
+    }
+    let start = Instant::now();
+    let findings = crate::screen::screen(source.as_bytes(), &req.settings.screening);
+    ScreeningInfo { skipped: false, findings, elapsed_ms: result::round3(start.elapsed().as_secs_f64() * 1000.0) }
+}
+
+/// The data file's layout, and its prices decoded now: duplicate rows or
+/// unreadable dates are input errors before any container starts (the
+/// decoded matrices are cached for scoring after the run).
+fn inspect_data(path: &Path) -> Result<crate::data::DataInfo, Error> {
+    let data = crate::data::inspect(path)?;
+    crate::score::load(&data.path).map_err(|message| InputError::Data { path: data.path.clone(), message })?;
+    Ok(data)
+}
+
+/// What preflight learnt, for the result.
+pub(crate) struct Preflight {
+    pub engine: engine::EngineInfo,
+    pub image: crate::image::ImageInfo,
+    /// Warnings from the orphan sweep.
+    pub swept: Vec<String>,
+}
+
+/// The profile (fail closed), the engine, orphans of earlier runs, the image.
+fn preflight(req: &Request) -> Result<Preflight, Error> {
+    check_seccomp(&req.settings.seccomp_profile)?;
+    let engine = engine::preflight(req.engine)?;
+    let swept = sweep_orphans(req);
+    let image = crate::image::check_image(req.engine, &req.settings.image)?;
+    Ok(Preflight { engine, image, swept })
+}
+
+fn run_spec(req: &Request, data: &crate::data::DataInfo) -> RunSpec {
+    RunSpec {
+        run_id: host::new_run_id(),
+        owner_pid: std::process::id(),
+        owner_start: host::process_start_time(std::process::id()),
+        boot_id: host::boot_id(),
+        created_at: host::now_unix(),
+        data_path: data.path.clone(),
+        harness: harness::SOURCE.to_string(),
+        flavor: req.engine.flavor(),
+    }
+}
+
+/// Start the container, watch it to its end, inspect it, remove it (unless
+/// kept). The guard removes it on any early exit.
+fn start_and_supervise(
+    req: &Request,
+    spec: &RunSpec,
+    source: &str,
+) -> Result<(Observed, Option<engine::ContainerState>, bool), Error> {
+    let name = spec.container_name();
+    let args = engine::run_args(req.settings, spec);
+    let filename =
+        req.strategy.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "strategy.py".into());
+    let input = harness::request(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES);
+
+    let mut guard = engine::ContainerGuard::new(req.engine, &name);
+    let observed = supervise::supervise(req, &args, input, &name)?;
+    let state = engine::inspect_state(req.engine, &name).ok();
+    let removed = req.settings.cleanup_on_exit;
+    if removed {
+        engine::remove(req.engine, &name)?;
+    }
+    guard.disarm();
+    Ok((observed, state, removed))
+}
+
+/// Remove orphans of earlier runs (one `docker ps` when there are none).
+/// Returns warnings for the result; a failed sweep never stops the run.
+fn sweep_orphans(req: &Request) -> Vec<String> {
+    let s = req.settings;
+    if !s.sweep_on_start {
+        return Vec::new();
+    }
+    let boot = host::boot_id();
+    let host = crate::cleanup::Host { boot_id: &boot, now: host::now_unix(), alive: &host::process_alive };
+    let opts =
+        crate::cleanup::Options { all: false, older_than: None, grace: Duration::from_secs(s.cleanup_grace_seconds) };
+    match crate::cleanup::sweep(req.engine, &host, &opts, false) {
+        Ok(v) => crate::cleanup::sweep_warnings(&v, s.alert_on_orphaned_containers),
+        Err(e) => vec![format!("orphan sweep failed: {e}")],
+    }
+}
+
+fn read_strategy(path: &Path) -> Result<String, InputError> {
+    let meta = std::fs::metadata(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
+    if meta.len() > MAX_STRATEGY_BYTES {
+        return Err(InputError::StrategyTooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: MAX_STRATEGY_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
+    String::from_utf8(bytes).map_err(|_| InputError::StrategyEncoding { path: path.to_path_buf() })
+}
+
+/// The profile must exist and be a JSON object with a default action: Docker
+/// would refuse it anyway, but checking first gives a clear message, and an
+/// unreadable profile must never mean "no profile".
+fn check_seccomp(path: &Path) -> Result<(), ConfigError> {
+    if path.as_os_str() == "unconfined" {
+        return Ok(()); // only reachable with --allow-insecure, recorded in the result
+    }
+    let bad = |message: String| ConfigError::Seccomp { path: path.to_path_buf(), message };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
+    if v.get("defaultAction").and_then(|a| a.as_str()).is_none() {
+        return Err(bad("no `defaultAction`".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_seccomp_profile_fails_closed() {
+        let err = check_seccomp(Path::new("/nonexistent/profile.json")).expect_err("missing");
+        assert!(err.to_string().contains("cannot read"));
+    }
+}
