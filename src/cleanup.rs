@@ -97,6 +97,10 @@ pub fn sweep(engine: &Engine, host: &Host, opts: &Options, dry_run: bool) -> Res
     for c in crate::engine::list_labelled(engine, label::MANAGED)? {
         let (orphan, reason) = judge(&c, host, opts);
         let removed = orphan && !dry_run && crate::engine::remove(engine, &c.id).is_ok();
+        if removed {
+            // The dead run's staged data tables go with its container.
+            crate::stage::remove_stage(c.labels.get(label::RUN_ID).map(String::as_str).unwrap_or(""));
+        }
         verdicts.push(Reaped {
             name: c.name,
             id: c.id.chars().take(12).collect(),

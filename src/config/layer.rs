@@ -119,6 +119,8 @@ impl Layer {
                 options: self.tmpfs_options.unwrap_or(d.tmpfs.options),
             },
             seccomp_profile: self.seccomp_profile.unwrap_or(d.seccomp_profile),
+            // Loaded by `resolve` once the profile is known.
+            seccomp_json: d.seccomp_json,
             cleanup_on_exit: self.cleanup_on_exit.unwrap_or(d.cleanup_on_exit),
             runtime: match self.runtime {
                 Some(r) => Some(r).filter(|r| !r.is_empty()),

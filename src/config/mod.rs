@@ -46,7 +46,8 @@ pub use validate::parse_size;
 /// The default image tag; bumped with [`crate::image::RECIPE_VERSION`].
 pub const DEFAULT_IMAGE: &str = "finsandbox-runtime:1";
 pub const DEFAULT_CONFIG_FILE: &str = "config/docker_config.yaml";
-pub const DEFAULT_SECCOMP: &str = "seccomp/finsandbox.json";
+/// The embedded, measured profile ([`crate::seccomp::EMBEDDED`]).
+pub const DEFAULT_SECCOMP: &str = crate::seccomp::BUILTIN;
 /// Taiwan's brokerage fee (0.1425 %) and securities transaction tax (0.3 %):
 /// the host's trading costs unless the config says otherwise.
 pub const DEFAULT_FEE_RATIO: f64 = 1.425 / 1000.0;
@@ -99,7 +100,11 @@ pub struct Settings {
     pub read_only: bool,
     pub pids_limit: u32,
     pub tmpfs: Tmpfs,
+    /// `builtin` (the embedded profile), `unconfined`, or a file.
     pub seccomp_profile: PathBuf,
+    /// The profile's JSON as judged, and as the run will use it (never read
+    /// twice, so what was checked is what runs); `None` when unconfined.
+    pub seccomp_json: Option<String>,
     pub cleanup_on_exit: bool,
     pub runtime: Option<String>,
     pub output_limit_bytes: u64,
@@ -127,6 +132,7 @@ impl Default for Settings {
             pids_limit: 100,
             tmpfs: Tmpfs { path: "/tmp".into(), size_bytes: 1 << 30, options: "rw,noexec,nosuid,nodev".into() },
             seccomp_profile: PathBuf::from(DEFAULT_SECCOMP),
+            seccomp_json: Some(crate::seccomp::EMBEDDED.to_string()),
             cleanup_on_exit: true,
             runtime: None,
             output_limit_bytes: 1 << 20,
@@ -217,19 +223,36 @@ pub fn resolve(
     layers.check_enabled()?;
     let mut s = layers.combined().apply(Settings::default());
     s.seccomp_profile = profile_path(&s.seccomp_profile.to_string_lossy(), cwd);
+    s.seccomp_json = load_profile(&s.seccomp_profile)?;
     validate::validate(&mut s, flags.allow_insecure)?;
     Ok(s)
 }
 
-/// A profile path against its base directory; `unconfined` is a word, not a
-/// path (it is refused without `--allow-insecure`).
+/// A profile path against its base directory; `builtin` and `unconfined`
+/// are words, not paths.
 fn profile_path(v: &str, base: &Path) -> PathBuf {
     let p = PathBuf::from(v);
-    if v == "unconfined" || p.is_absolute() {
+    if v == crate::seccomp::BUILTIN || v == crate::seccomp::UNCONFINED || p.is_absolute() {
         p
     } else {
         base.join(p)
     }
+}
+
+/// The profile's text: embedded, none (unconfined), or read from the file
+/// (a regular file of at most 1 MiB; anything else fails closed: an
+/// unreadable profile must never mean "no profile").
+fn load_profile(path: &Path) -> Result<Option<String>, ConfigError> {
+    match path.to_str() {
+        Some(crate::seccomp::BUILTIN) => return Ok(Some(crate::seccomp::EMBEDDED.to_string())),
+        Some(crate::seccomp::UNCONFINED) => return Ok(None),
+        _ => {}
+    }
+    let bad = |message: String| ConfigError::Seccomp { path: path.to_path_buf(), message };
+    let bytes = crate::fsread::read_regular(path, crate::seccomp::MAX_PROFILE_BYTES)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
+    Ok(Some(text))
 }
 
 /// The screening policy from the file's `screening:` section (defaults for
@@ -269,7 +292,8 @@ mod tests {
         assert_eq!(s.pids_limit, 100);
         assert_eq!(s.tmpfs.size_bytes, 1 << 30);
         assert_eq!(s.tmpfs.options, "rw,noexec,nosuid,nodev");
-        assert_eq!(s.seccomp_profile, PathBuf::from("/cwd/seccomp/finsandbox.json"));
+        assert_eq!(s.seccomp_profile, PathBuf::from("builtin"));
+        assert_eq!(s.seccomp_json.as_deref(), Some(crate::seccomp::EMBEDDED));
         assert!(s.insecure_reasons.is_empty());
     }
 
@@ -429,9 +453,70 @@ mod tests {
 
     #[test]
     fn seccomp_path_relative_to_project_of_config_file() {
-        let s =
-            resolve_with(Some("docker:\n  seccomp_profile: seccomp/x.json\n"), &[], Overrides::default()).expect("ok");
-        assert_eq!(s.seccomp_profile, PathBuf::from("/proj/seccomp/x.json"));
+        let dir = tempfile::tempdir().expect("tmp");
+        let proj = dir.path().join("proj");
+        std::fs::create_dir_all(proj.join("seccomp")).expect("mkdir");
+        std::fs::write(proj.join("seccomp/x.json"), crate::seccomp::EMBEDDED).expect("write");
+        let f = file("docker:\n  seccomp_profile: seccomp/x.json\n");
+        let cfg = proj.join("config/docker_config.yaml");
+        let s = resolve(Some((&cfg, &f)), &EnvMap::new(), &Overrides::default(), Path::new("/cwd")).expect("ok");
+        assert_eq!(s.seccomp_profile, proj.join("seccomp/x.json"));
+    }
+
+    /// A profile file judged by what it does, not by its name.
+    fn profile_file(json: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("finsandbox.json");
+        std::fs::write(&path, json).expect("write");
+        (dir, path.display().to_string())
+    }
+
+    #[test]
+    fn a_profile_that_allows_by_default_needs_allow_insecure() {
+        let (_d, path) = profile_file(r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#);
+        let flags = Overrides { seccomp_profile: Some(path.clone()), ..Default::default() };
+        let err = resolve_with(None, &[], flags).expect_err("refused");
+        assert!(matches!(err, ConfigError::Insecure { .. }), "{err}");
+        let flags = Overrides { seccomp_profile: Some(path), allow_insecure: true, ..Default::default() };
+        let s = resolve_with(None, &[], flags).expect("allowed");
+        assert!(s.insecure_reasons.iter().any(|r| r.contains("SCMP_ACT_ALLOW")), "{:?}", s.insecure_reasons);
+    }
+
+    #[test]
+    fn a_profile_that_allows_a_dangerous_call_needs_allow_insecure() {
+        let (_d, path) = profile_file(
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ALLOW"}]}"#,
+        );
+        let flags = Overrides { seccomp_profile: Some(path), ..Default::default() };
+        let err = resolve_with(None, &[], flags).expect_err("refused");
+        assert!(err.to_string().contains("ptrace"), "{err}");
+    }
+
+    #[test]
+    fn a_strict_profile_file_is_accepted() {
+        let (_d, path) = profile_file(crate::seccomp::EMBEDDED);
+        let flags = Overrides { seccomp_profile: Some(path), ..Default::default() };
+        assert!(resolve_with(None, &[], flags).expect("ok").insecure_reasons.is_empty());
+    }
+
+    #[test]
+    fn a_profile_that_is_not_a_regular_file_fails_closed() {
+        for path in ["/dev/zero", "/tmp"] {
+            let flags = Overrides { seccomp_profile: Some(path.into()), ..Default::default() };
+            let err = resolve_with(None, &[], flags).expect_err(path);
+            assert!(matches!(err, ConfigError::Seccomp { .. }), "{path}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_later_exec_undoes_noexec() {
+        for opts in ["rw,noexec,nosuid,nodev,exec", "noexec,nosuid,nodev,defaults", "rw,nosuid,nodev,noexec,exec"] {
+            let yaml = format!("docker:\n  tmpfs: {{ options: \"{opts}\" }}\n");
+            let err = resolve_with(Some(&yaml), &[], Overrides::default()).expect_err(opts);
+            assert!(err.to_string().contains("noexec"), "{opts}: {err}");
+        }
+        let ok = "docker:\n  tmpfs: { options: \"rw,exec,noexec,nosuid,nodev\" }\n";
+        assert!(resolve_with(Some(ok), &[], Overrides::default()).is_ok(), "the last word wins");
     }
 
     #[test]
@@ -492,9 +577,17 @@ mod tests {
     }
 
     #[test]
-    fn seccomp_default_stays_relative_to_cwd_when_the_file_does_not_set_it() {
+    fn seccomp_default_is_the_embedded_profile_whatever_the_directory() {
         let s = resolve_with(Some("cleanup:\n  sweep_on_start: false\n"), &[], Overrides::default()).expect("ok");
-        assert_eq!(s.seccomp_profile, PathBuf::from("/cwd/seccomp/finsandbox.json"));
+        assert_eq!(s.seccomp_profile, PathBuf::from("builtin"));
+        assert_eq!(s.seccomp_json.as_deref(), Some(crate::seccomp::EMBEDDED));
+    }
+
+    #[test]
+    fn missing_seccomp_profile_fails_closed() {
+        let flags = Overrides { seccomp_profile: Some("/nonexistent/profile.json".into()), ..Default::default() };
+        let err = resolve_with(None, &[], flags).expect_err("missing");
+        assert!(err.to_string().contains("cannot read"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,17 @@ use super::Settings;
 use crate::error::ConfigError;
 
 pub(super) fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), ConfigError> {
+    check_ranges(s)?;
+    let weakened = weaknesses(s)?;
+    if !weakened.is_empty() && !allow_insecure {
+        return Err(ConfigError::Insecure { reasons: weakened });
+    }
+    s.insecure_reasons = weakened;
+    Ok(())
+}
+
+/// Values no run can use, whatever `--allow-insecure` says.
+fn check_ranges(s: &Settings) -> Result<(), ConfigError> {
     const MIN_MEMORY: u64 = 16 << 20;
     if s.memory_bytes < MIN_MEMORY {
         return Err(value_err(
@@ -54,7 +65,13 @@ pub(super) fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), Con
     if s.output_limit_bytes < 1024 {
         return Err(value_err("output_limit_bytes", "resolved", "must be at least 1024".into()));
     }
+    Ok(())
+}
 
+/// How these settings weaken the sandbox, judged by what each does: mount
+/// options as the kernel reads them (the last of `exec`/`noexec` wins), the
+/// seccomp profile by its rules, not its name.
+fn weaknesses(s: &Settings) -> Result<Vec<String>, ConfigError> {
     let mut weakened = Vec::new();
     if s.network_mode != "none" {
         weakened.push(format!("network_mode is `{}`, not `none`", s.network_mode));
@@ -65,14 +82,17 @@ pub(super) fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), Con
     if s.memory_swap_bytes > s.memory_bytes {
         weakened.push("memory_swap_limit exceeds memory_limit: the container may swap".to_string());
     }
-    let opts: Vec<&str> = s.tmpfs.options.split(',').map(str::trim).collect();
     for needed in ["noexec", "nosuid", "nodev"] {
-        if !opts.contains(&needed) {
-            weakened.push(format!("tmpfs options lack `{needed}`"));
+        if !mount_flag_in_force(&s.tmpfs.options, needed) {
+            weakened.push(format!("tmpfs options lack `{needed}` (as the kernel reads them: the last word wins)"));
         }
     }
-    if s.seccomp_profile.as_os_str() == "unconfined" {
-        weakened.push("seccomp_profile is `unconfined`".to_string());
+    match &s.seccomp_json {
+        None => weakened.push("seccomp_profile is `unconfined`".to_string()),
+        Some(json) => weakened.extend(
+            crate::seccomp::judge(json)
+                .map_err(|message| ConfigError::Seccomp { path: s.seccomp_profile.clone(), message })?,
+        ),
     }
     for m in &s.screening.allowed_imports {
         let root = m.split('.').next().unwrap_or(m);
@@ -80,11 +100,23 @@ pub(super) fn validate(s: &mut Settings, allow_insecure: bool) -> Result<(), Con
             weakened.push(format!("screening.allowed_imports allows `{m}`"));
         }
     }
-    if !weakened.is_empty() && !allow_insecure {
-        return Err(ConfigError::Insecure { reasons: weakened });
+    Ok(weakened)
+}
+
+/// Whether a flag such as `noexec` is in force in a mount option string:
+/// options apply left to right, so a later `exec` undoes an earlier
+/// `noexec`, and `defaults` resets all three to their permissive forms.
+pub fn mount_flag_in_force(options: &str, flag: &str) -> bool {
+    let Some(positive) = flag.strip_prefix("no") else { return false };
+    let mut on = false;
+    for o in options.split(',').map(str::trim) {
+        if o == flag {
+            on = true;
+        } else if o == positive || o == "defaults" {
+            on = false;
+        }
     }
-    s.insecure_reasons = weakened;
-    Ok(())
+    on
 }
 
 pub(super) fn value_err(key: &str, origin: &str, message: String) -> ConfigError {

@@ -59,6 +59,9 @@ pub struct RunSpec {
     pub harness: String,
     /// The engine's CLI dialect.
     pub flavor: Flavor,
+    /// The seccomp profile file the engine CLI reads; `None`: unconfined
+    /// (only ever with `--allow-insecure`).
+    pub seccomp_file: Option<PathBuf>,
 }
 
 impl RunSpec {
@@ -77,7 +80,7 @@ pub fn run_args(s: &Settings, spec: &RunSpec) -> Vec<OsString> {
     a.push("--interactive");
     a.push("--sig-proxy=false");
     identity(&mut a, s, spec);
-    isolation(&mut a, s);
+    isolation(&mut a, s, spec);
     resources(&mut a, s);
     filesystem(&mut a, s, spec);
     environment(&mut a, spec.flavor);
@@ -116,17 +119,18 @@ pub fn labels(s: &Settings, spec: &RunSpec) -> BTreeMap<&'static str, String> {
     l
 }
 
-fn isolation(a: &mut Args, s: &Settings) {
+fn isolation(a: &mut Args, s: &Settings, spec: &RunSpec) {
     a.pair("--user", SANDBOX_USER);
     a.pair("--network", &s.network_mode);
     a.pair("--cap-drop", "ALL");
     a.pair("--security-opt", "no-new-privileges");
-    let profile = if s.seccomp_profile.as_os_str() == "unconfined" {
-        OsString::from("seccomp=unconfined")
-    } else {
-        let mut o = OsString::from("seccomp=");
-        o.push(&s.seccomp_profile);
-        o
+    let profile = match &spec.seccomp_file {
+        None => OsString::from("seccomp=unconfined"),
+        Some(path) => {
+            let mut o = OsString::from("seccomp=");
+            o.push(path);
+            o
+        }
     };
     a.pair("--security-opt", profile);
     a.pair("--ipc", "private");
@@ -233,6 +237,7 @@ mod tests {
             data_path: PathBuf::from("/home/u/market.parquet"),
             harness: "print('harness')".into(),
             flavor: Flavor::Docker,
+            seccomp_file: Some(PathBuf::from("/proj/seccomp/finsandbox.json")),
         }
     }
 

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Settings;
 use crate::engine::{self, Engine, RunSpec};
-use crate::error::{ConfigError, Error, InputError};
+use crate::error::{Error, InputError};
 use crate::harness;
 use crate::host;
 use crate::report::{RunResult, ScreeningInfo};
@@ -64,7 +64,11 @@ pub fn run(req: &Request) -> Result<RunResult, Error> {
     }
     let data = inspect_data(req.data)?;
     let pre = preflight(req)?;
-    let spec = run_spec(req, &data);
+    let profile = materialise_profile(req.settings)?;
+    let mut spec = run_spec(req, &data, profile.as_ref().map(|f| f.path().to_path_buf()));
+    let staged = crate::stage::stage(&data.path, &spec.run_id)
+        .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
+    spec.data_path = staged.source.clone();
     let (observed, state, removed) = start_and_supervise(req, &spec, &source)?;
     let mut verdict = decide(&observed, state.as_ref());
     let scored = scoring::score(&mut verdict, &data.path, req.settings);
@@ -108,16 +112,28 @@ pub(crate) struct Preflight {
     pub swept: Vec<String>,
 }
 
-/// The profile (fail closed), the engine, orphans of earlier runs, the image.
+/// The engine, orphans of earlier runs, the image.
 fn preflight(req: &Request) -> Result<Preflight, Error> {
-    check_seccomp(&req.settings.seccomp_profile)?;
     let engine = engine::preflight(req.engine)?;
     let swept = sweep_orphans(req);
     let image = crate::image::check_image(req.engine, &req.settings.image)?;
     Ok(Preflight { engine, image, swept })
 }
 
-fn run_spec(req: &Request, data: &crate::data::DataInfo) -> RunSpec {
+/// The profile the settings judged, written to a private file for the
+/// engine CLI to read (the embedded one needs a file too). The file lives
+/// as long as the run.
+fn materialise_profile(s: &Settings) -> Result<Option<tempfile::NamedTempFile>, Error> {
+    let Some(json) = &s.seccomp_json else { return Ok(None) };
+    let write = || -> std::io::Result<tempfile::NamedTempFile> {
+        let mut f = tempfile::Builder::new().prefix("finsandbox-seccomp-").suffix(".json").tempfile()?;
+        std::io::Write::write_all(&mut f, json.as_bytes())?;
+        Ok(f)
+    };
+    write().map(Some).map_err(|e| Error::Internal(format!("writing the seccomp profile for the engine: {e}")))
+}
+
+fn run_spec(req: &Request, data: &crate::data::DataInfo, seccomp_file: Option<PathBuf>) -> RunSpec {
     RunSpec {
         run_id: host::new_run_id(),
         owner_pid: std::process::id(),
@@ -127,6 +143,7 @@ fn run_spec(req: &Request, data: &crate::data::DataInfo) -> RunSpec {
         data_path: data.path.clone(),
         harness: harness::SOURCE.to_string(),
         flavor: req.engine.flavor(),
+        seccomp_file,
     }
 }
 
@@ -182,31 +199,4 @@ fn read_strategy(path: &Path) -> Result<String, InputError> {
     }
     let bytes = std::fs::read(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
     String::from_utf8(bytes).map_err(|_| InputError::StrategyEncoding { path: path.to_path_buf() })
-}
-
-/// The profile must exist and be a JSON object with a default action: Docker
-/// would refuse it anyway, but checking first gives a clear message, and an
-/// unreadable profile must never mean "no profile".
-fn check_seccomp(path: &Path) -> Result<(), ConfigError> {
-    if path.as_os_str() == "unconfined" {
-        return Ok(()); // only reachable with --allow-insecure, recorded in the result
-    }
-    let bad = |message: String| ConfigError::Seccomp { path: path.to_path_buf(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("not JSON: {e}")))?;
-    if v.get("defaultAction").and_then(|a| a.as_str()).is_none() {
-        return Err(bad("no `defaultAction`".into()));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn missing_seccomp_profile_fails_closed() {
-        let err = check_seccomp(Path::new("/nonexistent/profile.json")).expect_err("missing");
-        assert!(err.to_string().contains("cannot read"));
-    }
 }

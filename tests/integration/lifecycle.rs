@@ -48,6 +48,32 @@ fn human_summary_without_json() {
     assert!(text.contains("hello from the sandbox"), "{text}");
 }
 
+/// Everything from the sandbox reaches a terminal escaped: no escape
+/// sequence, carriage return or bidi override from the strategy can repaint
+/// the human report. JSON keeps the exact text.
+#[test]
+fn sandbox_text_cannot_inject_terminal_sequences() {
+    let hostile = r#"
+ESC = chr(27)
+print(ESC + '[2J' + ESC + '[H' + 'metrics    total 999.00%, sharpe 9.99' + chr(13) + ESC + ']0;owned' + chr(7))
+import sys
+sys.stderr.write(ESC + '[31mfake error' + chr(8) * 5 + chr(0x202e) + '\n')
+def strategy(data):
+    raise ValueError(ESC + '[1A' + ESC + '[2K' + 'status ok')
+"#;
+    let s = strategy(hostile);
+    let out = bin().arg("exec").arg(&s.path).arg("--data").arg(market()).arg("--skip-screening").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(10), "{text}");
+    for bad in ['\x1b', '\r', '\x07', '\x08', '\u{202e}'] {
+        assert!(!text.contains(bad), "{bad:?} reached the terminal: {text:?}");
+    }
+    assert!(text.contains("\\u{1b}[2J"), "the escape is shown, defused: {text}");
+    let run = exec(hostile, &["--skip-screening"]);
+    assert!(run.stdout_text().contains("\u{1b}[2J"), "JSON keeps the exact bytes");
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").starts_with("\u{1b}[1A"));
+}
+
 #[test]
 fn exception_is_strategy_error_with_traceback() {
     let run = exec("def helper():\n    raise ValueError('bad signal')\n\ndef strategy(data):\n    helper()\n", &[]);
