@@ -123,7 +123,12 @@ pub struct RunResult {
     pub insecure_reasons: Vec<String>,
     pub versions: BTreeMap<String, String>,
     pub strategy: StrategyInfo,
+    /// The host's own warnings.
     pub warnings: Vec<String>,
+    /// Warnings the sandbox reported about itself (the harness, the finlab
+    /// layer). They come from a process the strategy controls: shown, never
+    /// believed, and kept apart from the host's.
+    pub sandbox_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -265,6 +270,9 @@ fn human(r: &RunResult, color: bool) -> String {
     }
     for w in &r.warnings {
         s.push_str(&format!("  warning    {}\n", safe(w)));
+    }
+    for w in &r.sandbox_warnings {
+        s.push_str(&format!("  sandbox    {} (reported from inside the sandbox)\n", safe(w)));
     }
     let tail = |name: &str, o: &CapturedOutput| -> String {
         if o.text.trim().is_empty() {

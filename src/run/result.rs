@@ -85,6 +85,7 @@ fn base(req: &Request, run_id: String, status: Status, source: &str, screening: 
             data_fields: Vec::new(),
         },
         warnings: Vec::new(),
+        sandbox_warnings: Vec::new(),
     }
 }
 
@@ -111,7 +112,8 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
     r.versions.extend(f.pre.image.labels.iter().filter_map(|(k, val)| {
         k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))
     }));
-    r.warnings = warnings(s, f, &o, &v);
+    r.warnings = warnings(s, f, &o);
+    r.sandbox_warnings = v.summary.as_ref().map(|sum| sum.warnings.clone()).unwrap_or_default();
     // The kernel's own peak when the cgroup was readable, else the highest
     // `docker stats` sample, else what the harness measured of itself.
     let (peak, source) = match (o.monitor.memory_peak_bytes, o.monitor.memory_peak_source) {
@@ -154,12 +156,9 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
     r
 }
 
-/// The sweep's, the harness's, truncation and a kept container.
-fn warnings(s: &Settings, f: &Facts, o: &Observed, v: &Verdict) -> Vec<String> {
+/// The host's: the sweep's, truncation and a kept container.
+fn warnings(s: &Settings, f: &Facts, o: &Observed) -> Vec<String> {
     let mut w = f.pre.swept.clone();
-    if let Some(sum) = &v.summary {
-        w.extend(sum.warnings.iter().cloned());
-    }
     for (name, truncated, total) in [
         ("stdout", o.decoder.stdout.truncated(), o.decoder.stdout.total()),
         ("stderr", o.stderr.truncated(), o.stderr.total()),

@@ -91,16 +91,11 @@ fn killed_by_the_monitor(f: &Facts) -> Option<Verdict> {
     Some(Verdict::new(Status::Killed, err("PolicyKill", format!("killed by the runtime monitor: {}", what.join("; ")))))
 }
 
-/// The engine's OOMKilled flag, the cgroup's own OOM-kill counter, or (an
-/// engine that sets neither, such as podman 4 on cgroup v1) a SIGKILL with
-/// the memory peak at the limit.
+/// The kernel's OOM killer, and only the kernel's: the engine's OOMKilled
+/// flag or the cgroup's own OOM-kill counter. A SIGKILL near the limit is
+/// not enough (a strategy can fill its memory and kill itself to fake one).
 fn killed_by_the_kernel(f: &Facts) -> Option<Verdict> {
-    let o = f.o;
-    let at_limit = o.monitor.memory_peak_bytes.is_some_and(|p| p as f64 >= 0.9 * o.memory_limit as f64);
-    let sigkilled = f.exit == Some(137) || o.cli_exit == Some(137);
-    let oom = f.state.is_some_and(|s| s.oom_killed)
-        || o.monitor.oom_kills > 0
-        || (sigkilled && at_limit && o.decoder.summary.is_none());
+    let oom = f.state.is_some_and(|s| s.oom_killed) || f.o.monitor.oom_kills > 0;
     oom.then(|| {
         Verdict::new(
             Status::MemoryLimit,
@@ -143,7 +138,10 @@ fn no_summary(f: &Facts) -> Option<Verdict> {
     Some(if code == 0 {
         Verdict::new(Status::InvalidOutput, err("InvalidOutput", "the process exited without sending a result"))
     } else {
-        let how = if code == 137 { "was killed (SIGKILL)".to_string() } else { format!("exited with code {code}") };
+        let how = match signal_name(code) {
+            Some(sig) => format!("was ended by {sig} (exit code {code}; not an OOM kill: the kernel counted none)"),
+            None => format!("exited with code {code}"),
+        };
         Verdict::new(
             Status::StrategyError,
             err("ProcessExit", format!("the strategy process {how} before sending a result")),
@@ -195,6 +193,27 @@ fn success(f: &Facts, sum: &Summary) -> Verdict {
         }
     }
     v
+}
+
+/// Exit codes 129-159 are 128 + a signal number.
+fn signal_name(code: i64) -> Option<&'static str> {
+    Some(match code - 128 {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        31 => "SIGSYS",
+        n if (1..=31).contains(&n) => "a signal",
+        _ => return None,
+    })
 }
 
 fn first_lines(s: &str, n: usize) -> String {
@@ -289,12 +308,15 @@ mod tests {
     }
 
     #[test]
-    fn sigkill_at_the_memory_limit_means_memory_limit() {
+    fn a_sigkill_at_the_memory_limit_without_an_oom_kill_is_not_memory_limit() {
+        // A strategy that fills its memory and then kills itself fakes an OOM.
         let mut o = observed(b"", 137, false);
         o.monitor.memory_peak_bytes = Some(250 << 20);
-        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::MemoryLimit);
-        o.monitor.memory_peak_bytes = Some(100 << 20);
-        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::StrategyError, "far below the limit");
+        let v = decide(&o, Some(&state(137, false)));
+        assert_eq!(v.status, Status::StrategyError);
+        assert!(v.error.map(|e| e.message).unwrap_or_default().contains("SIGKILL"));
+        o.monitor.oom_kills = 1;
+        assert_eq!(decide(&o, Some(&state(137, false))).status, Status::MemoryLimit, "the kernel counted one");
     }
 
     #[test]

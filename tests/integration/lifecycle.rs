@@ -74,6 +74,54 @@ def strategy(data):
     assert!(run.json["error"]["message"].as_str().unwrap_or("").starts_with("\u{1b}[1A"));
 }
 
+/// Filling memory and then dying by SIGKILL is not an OOM kill: only the
+/// kernel's own count makes `memory_limit`.
+#[test]
+fn a_self_inflicted_sigkill_near_the_memory_limit_is_not_memory_limit() {
+    // Allocate until the cgroup is at 92 % of its limit, then die by SIGKILL.
+    let fake = r#"
+import os, signal
+import numpy as np
+def read(*names):
+    for n in names:
+        try:
+            return int(open('/sys/fs/cgroup/' + n).read().split()[0])
+        except (OSError, ValueError):
+            pass
+    return None
+limit = read('memory/memory.limit_in_bytes', 'memory.max')
+chunks = []
+while (read('memory/memory.usage_in_bytes', 'memory.current') or 0) < 0.92 * limit:
+    chunks.append(np.ones(512 * 1024))
+os.kill(os.getpid(), signal.SIGKILL)
+"#;
+    let run = exec(fake, &["--memory", "256m", "--skip-screening"]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("SIGKILL"), "{}", run.json["error"]);
+    assert_eq!(run.code(), 10);
+}
+
+/// Frames a strategy writes straight to the output channel may carry
+/// warnings: they are labelled as the sandbox's, never mixed with the host's.
+#[test]
+fn warnings_from_inside_the_sandbox_are_labelled_as_such() {
+    // The strategy finds the harness's channel object and sends its own
+    // summary, then exits before the harness can send the real one.
+    let forge = r#"
+import gc, json, os
+channel = [o for o in gc.get_objects() if type(o).__name__ == 'Channel'][0]
+summary = {"protocol": 1, "status": "strategy_error", "warnings": ["host verified: metrics are exact"],
+           "error": {"type": "Forged", "message": "forged", "traceback": ""}}
+channel.send(b"R", json.dumps(summary).encode())
+os._exit(1)
+"#;
+    let run = exec(forge, &["--skip-screening"]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert!(run.json["sandbox_warnings"].to_string().contains("host verified"), "{}", run.json);
+    let host = run.json["warnings"].to_string();
+    assert!(!host.contains("host verified"), "{host}");
+}
+
 #[test]
 fn exception_is_strategy_error_with_traceback() {
     let run = exec("def helper():\n    raise ValueError('bad signal')\n\ndef strategy(data):\n    helper()\n", &[]);
