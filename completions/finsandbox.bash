@@ -19,6 +19,9 @@ _finsandbox() {
             finsandbox,cleanup)
                 cmd="finsandbox__subcmd__cleanup"
                 ;;
+            finsandbox,config)
+                cmd="finsandbox__subcmd__config"
+                ;;
             finsandbox,data)
                 cmd="finsandbox__subcmd__data"
                 ;;
@@ -37,8 +40,29 @@ _finsandbox() {
             finsandbox,image)
                 cmd="finsandbox__subcmd__image"
                 ;;
+            finsandbox,seccomp)
+                cmd="finsandbox__subcmd__seccomp"
+                ;;
             finsandbox,validate)
                 cmd="finsandbox__subcmd__validate"
+                ;;
+            finsandbox__subcmd__config,help)
+                cmd="finsandbox__subcmd__config__subcmd__help"
+                ;;
+            finsandbox__subcmd__config,init)
+                cmd="finsandbox__subcmd__config__subcmd__init"
+                ;;
+            finsandbox__subcmd__config,show)
+                cmd="finsandbox__subcmd__config__subcmd__show"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,help)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,init)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__init"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,show)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__show"
                 ;;
             finsandbox__subcmd__data,help)
                 cmd="finsandbox__subcmd__data__subcmd__help"
@@ -79,6 +103,9 @@ _finsandbox() {
             finsandbox__subcmd__help,cleanup)
                 cmd="finsandbox__subcmd__help__subcmd__cleanup"
                 ;;
+            finsandbox__subcmd__help,config)
+                cmd="finsandbox__subcmd__help__subcmd__config"
+                ;;
             finsandbox__subcmd__help,data)
                 cmd="finsandbox__subcmd__help__subcmd__data"
                 ;;
@@ -97,8 +124,17 @@ _finsandbox() {
             finsandbox__subcmd__help,image)
                 cmd="finsandbox__subcmd__help__subcmd__image"
                 ;;
+            finsandbox__subcmd__help,seccomp)
+                cmd="finsandbox__subcmd__help__subcmd__seccomp"
+                ;;
             finsandbox__subcmd__help,validate)
                 cmd="finsandbox__subcmd__help__subcmd__validate"
+                ;;
+            finsandbox__subcmd__help__subcmd__config,init)
+                cmd="finsandbox__subcmd__help__subcmd__config__subcmd__init"
+                ;;
+            finsandbox__subcmd__help__subcmd__config,show)
+                cmd="finsandbox__subcmd__help__subcmd__config__subcmd__show"
                 ;;
             finsandbox__subcmd__help__subcmd__data,import)
                 cmd="finsandbox__subcmd__help__subcmd__data__subcmd__import"
@@ -115,6 +151,9 @@ _finsandbox() {
             finsandbox__subcmd__help__subcmd__image,build)
                 cmd="finsandbox__subcmd__help__subcmd__image__subcmd__build"
                 ;;
+            finsandbox__subcmd__help__subcmd__seccomp,show)
+                cmd="finsandbox__subcmd__help__subcmd__seccomp__subcmd__show"
+                ;;
             finsandbox__subcmd__image,build)
                 cmd="finsandbox__subcmd__image__subcmd__build"
                 ;;
@@ -127,6 +166,18 @@ _finsandbox() {
             finsandbox__subcmd__image__subcmd__help,help)
                 cmd="finsandbox__subcmd__image__subcmd__help__subcmd__help"
                 ;;
+            finsandbox__subcmd__seccomp,help)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help"
+                ;;
+            finsandbox__subcmd__seccomp,show)
+                cmd="finsandbox__subcmd__seccomp__subcmd__show"
+                ;;
+            finsandbox__subcmd__seccomp__subcmd__help,help)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__seccomp__subcmd__help,show)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -134,7 +185,7 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor data image generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor data image config seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,6 +210,120 @@ _finsandbox() {
             fi
             case "${prev}" in
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config)
+            opts="-q -h --json --quiet --engine --help show init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help)
+            opts="show init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__init)
+            opts="-q -h --force --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__show)
+            opts="-q -h --config --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -490,7 +655,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec validate cleanup doctor data image generate help"
+            opts="exec validate cleanup doctor data image config seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +671,48 @@ _finsandbox() {
         finsandbox__subcmd__help__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config)
+            opts="show init"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -671,6 +878,34 @@ _finsandbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        finsandbox__subcmd__help__subcmd__seccomp)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__seccomp__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         finsandbox__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -768,6 +1003,84 @@ _finsandbox() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp)
+            opts="-q -h --json --quiet --engine --help show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__show)
+            opts="-q -h --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

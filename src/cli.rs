@@ -84,6 +84,14 @@ pub enum Command {
     #[command(subcommand)]
     Image(ImageCommand),
 
+    /// Show the effective configuration, or write a commented config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Show the embedded seccomp profile (for auditors).
+    #[command(subcommand)]
+    Seccomp(SeccompCommand),
+
     /// Generate shell completions or the man page (used by packaging).
     #[command(hide = true)]
     Generate {
@@ -230,6 +238,32 @@ pub enum DataCommand {
         /// The Parquet file to write.
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every effective setting, its value, and where it came from (default, file, variable, flag).
+    Show {
+        /// Config file (default: the first of ./finsandbox.yaml, ./config/docker_config.yaml,
+        /// $XDG_CONFIG_HOME/finsandbox/config.yaml, /etc/finsandbox/config.yaml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Write a commented config file restating the defaults.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "finsandbox.yaml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Print the embedded profile (JSON) on stdout; its sha256 on stderr.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

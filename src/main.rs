@@ -4,7 +4,7 @@
 
 use std::io::IsTerminal;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 use finsandbox::cli::Cli;
 use finsandbox::commands::{self, Context};
@@ -12,7 +12,18 @@ use finsandbox::config::{self, EnvMap};
 use finsandbox::printer::Printer;
 
 fn main() {
-    let cli = Cli::parse();
+    // `--version`: the commit and the embedded profile's hash, so a result
+    // can be traced to exactly what ran.
+    let long_version = format!(
+        "{} (commit {}, seccomp profile sha256 {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("FINSANDBOX_COMMIT"),
+        finsandbox::seccomp::embedded_sha256()
+    );
+    // Once per process; clap keeps `&'static str` without its `string` feature.
+    let version: &'static str = Box::leak(long_version.into_boxed_str());
+    let matches = Cli::command().version(version).long_version(version).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // The process environment is read once, here, and passed down.
     let env: EnvMap = std::env::vars_os()
         .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))

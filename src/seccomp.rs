@@ -78,6 +78,11 @@ struct Rule {
     action: String,
 }
 
+/// The embedded profile's sha256, as `--version` and provenance report it.
+pub fn embedded_sha256() -> String {
+    crate::host::hex_sha256(EMBEDDED.as_bytes())
+}
+
 /// Judge a profile's JSON. `Err`: not a usable profile (a run must not
 /// happen with it). `Ok(reasons)`: how it weakens the sandbox; empty when
 /// it refuses by default and allows none of the dangerous calls.

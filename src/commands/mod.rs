@@ -6,12 +6,13 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, DataCommand, ImageCommand};
+use crate::cli::{Cli, Command, ConfigCommand, DataCommand, ImageCommand, SeccompCommand};
 use crate::config::EnvMap;
 use crate::error::{Error, Result};
 use crate::printer::{CommandOutput, Printer};
 
 mod cleanup;
+mod config;
 mod data;
 mod doctor;
 mod exec;
@@ -39,6 +40,14 @@ pub fn dispatch(ctx: &Context) -> Result<i32> {
         }
         Command::Data(DataCommand::Import { csv, out }) => report(ctx, &data::import(csv, out)?),
         Command::Image(ImageCommand::Build(args)) => report(ctx, &image::build(ctx, args)?),
+        Command::Config(ConfigCommand::Show { config }) => print(ctx, &config::show(ctx, config.as_deref())?),
+        Command::Config(ConfigCommand::Init { path, force }) => report(ctx, &config::init(path, *force)?),
+        Command::Seccomp(SeccompCommand::Show) => {
+            let (profile, sha) = (crate::seccomp::EMBEDDED, crate::seccomp::embedded_sha256());
+            print!("{profile}");
+            ctx.printer.note(&format!("sha256 {sha} (embedded in finsandbox {})", env!("CARGO_PKG_VERSION")));
+            Ok(crate::error::code::OK)
+        }
         Command::Generate { what } => generate::generate(what),
     }
 }

@@ -29,15 +29,21 @@ impl Layer {
     /// `FINSANDBOX_*` beats the older `DOCKER_*` spelling of the same setting.
     pub fn from_env(env: &EnvMap) -> Result<Layer, ConfigError> {
         let mut l = Layer::default();
+        let from = |l: &mut Layer, field: &'static str, name: &str| {
+            l.origin.insert(field, format!("environment `{name}`"));
+        };
         if let Some((name, v)) = lookup(env, ENABLED) {
             l.enabled = Some(parse_bool(name, v)?);
+            from(&mut l, "enabled", name);
         }
         if let Some((name, v)) = lookup(env, MEMORY) {
             l.memory_bytes = Some(parse_size(name, v, "environment")?);
+            from(&mut l, "memory_bytes", name);
         }
         if let Some((name, v)) = lookup(env, CPUS) {
             l.cpus =
                 Some(v.trim().parse().map_err(|_| value_err(name, "environment", format!("`{v}` is not a number")))?);
+            from(&mut l, "cpus", name);
         }
         if let Some((name, v)) = lookup(env, TIMEOUT) {
             l.timeout_seconds = Some(
@@ -45,15 +51,19 @@ impl Layer {
                     .parse()
                     .map_err(|_| value_err(name, "environment", format!("`{v}` is not a whole number of seconds")))?,
             );
+            from(&mut l, "timeout_seconds", name);
         }
-        if let Some((_, v)) = lookup(env, NETWORK) {
+        if let Some((name, v)) = lookup(env, NETWORK) {
             l.network_mode = Some(v.trim().to_string());
+            from(&mut l, "network_mode", name);
         }
         if let Some((name, v)) = lookup(env, READ_ONLY) {
             l.read_only = Some(parse_bool(name, v)?);
+            from(&mut l, "read_only", name);
         }
         if let Some(v) = env.get(IMAGE).filter(|v| !v.is_empty()) {
             l.image = Some(v.clone());
+            from(&mut l, "image", IMAGE);
         }
         Ok(l)
     }

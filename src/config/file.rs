@@ -92,18 +92,52 @@ pub struct TmpfsSection {
     pub options: Option<String>,
 }
 
-/// Which file to read, if any: explicit flag, then env, then the default path
-/// when it exists (relative to `cwd`). An explicit path that is missing is an
-/// error; a missing default is not.
-pub fn config_path(flag: Option<&Path>, env: &EnvMap, cwd: &Path) -> Option<(PathBuf, bool)> {
+/// Where the system-wide config file lives.
+pub const SYSTEM_CONFIG: &str = "/etc/finsandbox/config.yaml";
+/// Config files are small; anything larger is a mistake.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// The config file in use and how it was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub path: PathBuf,
+    /// `--config`, `FINSANDBOX_CONFIG`, `./finsandbox.yaml`, ...
+    pub how: String,
+    /// Named by the user: missing is an error, not "no file".
+    pub explicit: bool,
+}
+
+/// Which file to read, if any, first found wins: `--config`, then
+/// `FINSANDBOX_CONFIG`, then `./finsandbox.yaml`, `./config/docker_config.yaml`
+/// (the checkout's), `$XDG_CONFIG_HOME/finsandbox/config.yaml` (else
+/// `~/.config/...`), then `/etc/finsandbox/config.yaml`.
+pub fn config_path(flag: Option<&Path>, env: &EnvMap, cwd: &Path) -> Option<Found> {
+    config_path_in(flag, env, cwd, Path::new(SYSTEM_CONFIG))
+}
+
+/// [`config_path`] with the system file's location given (for tests).
+pub fn config_path_in(flag: Option<&Path>, env: &EnvMap, cwd: &Path, system: &Path) -> Option<Found> {
+    let found = |path: PathBuf, how: &str, explicit: bool| Some(Found { path, how: how.to_string(), explicit });
     if let Some(p) = flag {
-        return Some((p.to_path_buf(), true));
+        return found(p.to_path_buf(), "--config", true);
     }
     if let Some(p) = env.get(env::CONFIG).filter(|v| !v.is_empty()) {
-        return Some((PathBuf::from(p), true));
+        return found(PathBuf::from(p), env::CONFIG, true);
     }
-    let default = cwd.join(DEFAULT_CONFIG_FILE);
-    default.exists().then_some((default, false))
+    let xdg = env
+        .get("XDG_CONFIG_HOME")
+        .filter(|v| v.starts_with('/'))
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").filter(|v| v.starts_with('/')).map(|h| Path::new(h).join(".config")));
+    let mut candidates = vec![
+        (cwd.join("finsandbox.yaml"), "./finsandbox.yaml".to_string()),
+        (cwd.join(DEFAULT_CONFIG_FILE), format!("./{DEFAULT_CONFIG_FILE}")),
+    ];
+    if let Some(x) = xdg {
+        candidates.push((x.join("finsandbox/config.yaml"), "the user config directory".to_string()));
+    }
+    candidates.push((system.to_path_buf(), "the system config".to_string()));
+    candidates.into_iter().find(|(p, _)| p.is_file()).and_then(|(p, how)| found(p, &how, false))
 }
 
 pub fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
@@ -114,14 +148,23 @@ pub fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
 }
 
-/// Read and parse the config file chosen by [`config_path`].
+/// Read and parse the config file chosen by [`config_path`]: a regular
+/// file of at most 1 MiB (a FIFO or `/dev/zero` is refused at once).
 pub fn load_file(flag: Option<&Path>, env: &EnvMap, cwd: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
-    let Some((path, _explicit)) = config_path(flag, env, cwd) else {
+    let Some(found) = config_path(flag, env, cwd) else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-    let parsed = parse_file(&path, &text)?;
-    Ok(Some((path, parsed)))
+    load_found(&found).map(|f| Some((found.path, f)))
+}
+
+/// Read and parse a file [`config_path`] found.
+pub fn load_found(found: &Found) -> Result<FileConfig, ConfigError> {
+    let path = &found.path;
+    let bytes = crate::fsread::read_regular(path, MAX_CONFIG_BYTES)
+        .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| ConfigError::Parse { path: path.clone(), message: "not UTF-8".into() })?;
+    parse_file(path, &text)
 }
 
 /// The directory holding `config/`, `seccomp/`: the parent of the config
@@ -194,6 +237,7 @@ impl Layer {
             l.alert_on_orphaned_containers = c.alert_on_orphaned_containers;
             l.cleanup_grace_seconds = c.grace_seconds;
         }
+        l.mark_origin(&origin);
         Ok(l)
     }
 }

@@ -16,12 +16,16 @@ macro_rules! layer {
         #[derive(Debug, Default, Clone, PartialEq)]
         pub struct Layer {
             $($(#[$doc])* pub $field: Option<$ty>,)*
+            /// Where each set value came from (a file, a variable, a flag).
+            pub origin: std::collections::BTreeMap<&'static str, String>,
         }
 
         impl Layer {
             /// `self` is the higher layer: its values win where it has them.
             pub fn combine(self, lower: Layer) -> Layer {
-                Layer { $($field: self.$field.or(lower.$field),)* }
+                let mut origin = lower.origin;
+                origin.extend(self.origin);
+                Layer { $($field: self.$field.or(lower.$field),)* origin }
             }
 
             /// The names of the settings this layer sets (for reporting
@@ -81,11 +85,18 @@ pub struct Overrides {
 }
 
 impl Layer {
+    /// Name `origin` as the source of every value set and not yet named.
+    pub fn mark_origin(&mut self, origin: &str) {
+        for f in self.set_fields() {
+            self.origin.entry(f).or_insert_with(|| origin.to_string());
+        }
+    }
+
     /// The flags' layer; a profile path given on the command line is
     /// relative to the working directory.
     pub fn from_flags(f: &Overrides, cwd: &Path) -> Result<Layer, ConfigError> {
         const ORIGIN: &str = "command line";
-        Ok(Layer {
+        let mut l = Layer {
             image: f.image.as_deref().map(|v| super::validate::non_empty("--image", v, ORIGIN)).transpose()?,
             memory_bytes: f.memory.as_deref().map(|v| super::parse_size("--memory", v, ORIGIN)).transpose()?,
             cpus: f.cpus,
@@ -97,7 +108,9 @@ impl Layer {
             runtime: f.runtime.clone(),
             cleanup_on_exit: f.keep_container.then_some(false),
             ..Layer::default()
-        })
+        };
+        l.mark_origin(ORIGIN);
+        Ok(l)
     }
 
     /// The settings: this (combined) layer over the built-in defaults.
@@ -154,5 +167,16 @@ mod tests {
         let c = high.combine(low);
         assert_eq!((c.cpus, c.timeout_seconds), (Some(2.0), Some(9)));
         assert_eq!(c.set_fields(), ["cpus", "timeout_seconds"]);
+    }
+
+    #[test]
+    fn origins_follow_the_winning_value() {
+        let mut high = Layer { cpus: Some(2.0), ..Layer::default() };
+        high.mark_origin("command line");
+        let mut low = Layer { cpus: Some(1.0), timeout_seconds: Some(9), ..Layer::default() };
+        low.mark_origin("config file `c.yaml`");
+        let c = high.combine(low);
+        assert_eq!(c.origin.get("cpus").map(String::as_str), Some("command line"));
+        assert_eq!(c.origin.get("timeout_seconds").map(String::as_str), Some("config file `c.yaml`"));
     }
 }

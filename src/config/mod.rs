@@ -37,8 +37,8 @@ mod validate;
 
 pub use environment::names as env;
 pub use file::{
-    config_path, load_file, parse_file, CleanupSection, DockerSection, FileConfig, MonitoringSection, ScoringSection,
-    ScreeningSection, TmpfsSection,
+    config_path, config_path_in, load_file, load_found, parse_file, CleanupSection, DockerSection, FileConfig, Found,
+    MonitoringSection, ScoringSection, ScreeningSection, TmpfsSection, MAX_CONFIG_BYTES, SYSTEM_CONFIG,
 };
 pub use layer::{Layer, Overrides};
 pub use validate::parse_size;
@@ -253,6 +253,82 @@ fn load_profile(path: &Path) -> Result<Option<String>, ConfigError> {
         .map_err(|e| bad(format!("cannot read it: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8".into()))?;
     Ok(Some(text))
+}
+
+/// One effective setting, its value, and where it came from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Entry {
+    pub key: &'static str,
+    pub value: String,
+    /// `default`, `config file `PATH``, `environment `VAR``, `command line`.
+    pub origin: String,
+}
+
+/// Every effective setting with the layer that decided it (`config show`).
+pub fn explain(
+    file: Option<(&Path, &FileConfig)>,
+    env: &EnvMap,
+    flags: &Overrides,
+    cwd: &Path,
+) -> Result<Vec<Entry>, ConfigError> {
+    let s = resolve(file, env, flags, cwd)?;
+    let combined = Layers::read(file, env, flags, cwd)?.combined();
+    let origin = |key: &str| combined.origin.get(key).cloned().unwrap_or_else(|| "default".to_string());
+    Ok(entries(&s)
+        .into_iter()
+        .map(|(key, value)| {
+            // Swap follows memory when no layer set it.
+            let o = if key == "memory_swap_bytes" && combined.memory_swap_bytes.is_none() {
+                format!("follows memory_bytes ({})", origin("memory_bytes"))
+            } else {
+                origin(key)
+            };
+            Entry { key, value, origin: o }
+        })
+        .collect())
+}
+
+/// The settings as (layer field name, value) pairs.
+fn entries(s: &Settings) -> Vec<(&'static str, String)> {
+    let m = &s.monitoring;
+    vec![
+        ("image", s.image.clone()),
+        ("memory_bytes", s.memory_bytes.to_string()),
+        ("memory_swap_bytes", s.memory_swap_bytes.to_string()),
+        ("cpus", s.cpus.to_string()),
+        ("timeout_seconds", s.timeout_seconds.to_string()),
+        ("network_mode", s.network_mode.clone()),
+        ("read_only", s.read_only.to_string()),
+        ("pids_limit", s.pids_limit.to_string()),
+        ("tmpfs_path", s.tmpfs.path.clone()),
+        ("tmpfs_size_bytes", s.tmpfs.size_bytes.to_string()),
+        ("tmpfs_options", s.tmpfs.options.clone()),
+        ("seccomp_profile", s.seccomp_profile.display().to_string()),
+        ("cleanup_on_exit", s.cleanup_on_exit.to_string()),
+        ("runtime", s.runtime.clone().unwrap_or_else(|| "engine default".into())),
+        ("output_limit_bytes", s.output_limit_bytes.to_string()),
+        ("allowed_imports", s.screening.allowed_imports.join(",")),
+        ("max_source_bytes", s.screening.max_source_bytes.to_string()),
+        ("max_nesting", s.screening.max_nesting.to_string()),
+        (
+            "monitoring",
+            format!(
+                "enabled={} cpu={}%/{}s memory={}%/{}s pids={} combined={}%",
+                m.enabled,
+                m.max_cpu_percent,
+                m.cpu_window_seconds,
+                m.max_memory_percent,
+                m.memory_window_seconds,
+                m.max_pids,
+                m.combined_percent
+            ),
+        ),
+        ("fee_ratio", s.fee_ratio.to_string()),
+        ("tax_ratio", s.tax_ratio.to_string()),
+        ("sweep_on_start", s.sweep_on_start.to_string()),
+        ("alert_on_orphaned_containers", s.alert_on_orphaned_containers.to_string()),
+        ("cleanup_grace_seconds", s.cleanup_grace_seconds.to_string()),
+    ]
 }
 
 /// The screening policy from the file's `screening:` section (defaults for
@@ -615,5 +691,66 @@ mod tests {
         .expect("shipped config valid");
         let d = resolve(None, &EnvMap::new(), &Overrides::default(), Path::new("/p")).expect("defaults");
         assert_eq!(s, d, "config/docker_config.yaml must restate the built-in defaults");
+    }
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, "cleanup:\n  sweep_on_start: false\n").expect("write");
+    }
+
+    #[test]
+    fn config_lookup_first_found_wins_in_the_documented_order() {
+        let root = tempfile::tempdir().expect("tmp");
+        let (cwd, home, xdg) = (root.path().join("proj"), root.path().join("home"), root.path().join("xdg"));
+        let system = root.path().join("etc/finsandbox/config.yaml");
+        std::fs::create_dir_all(&cwd).expect("mkdir");
+        let e = env(&[("HOME", home.to_str().expect("utf8"))]);
+        let which = |e: &EnvMap| config_path_in(None, e, &cwd, &system).map(|f| (f.path, f.explicit));
+        assert_eq!(which(&e), None, "nothing anywhere: no file, not an error");
+        touch(&system);
+        assert_eq!(which(&e), Some((system.clone(), false)));
+        touch(&home.join(".config/finsandbox/config.yaml"));
+        assert_eq!(which(&e), Some((home.join(".config/finsandbox/config.yaml"), false)));
+        let e_xdg = env(&[("HOME", home.to_str().expect("utf8")), ("XDG_CONFIG_HOME", xdg.to_str().expect("utf8"))]);
+        touch(&xdg.join("finsandbox/config.yaml"));
+        assert_eq!(which(&e_xdg), Some((xdg.join("finsandbox/config.yaml"), false)), "XDG_CONFIG_HOME over ~/.config");
+        touch(&cwd.join("config/docker_config.yaml"));
+        assert_eq!(which(&e_xdg), Some((cwd.join("config/docker_config.yaml"), false)));
+        touch(&cwd.join("finsandbox.yaml"));
+        assert_eq!(which(&e_xdg), Some((cwd.join("finsandbox.yaml"), false)));
+        let e_var = env(&[("FINSANDBOX_CONFIG", "/x/named.yaml")]);
+        assert_eq!(which(&e_var), Some((PathBuf::from("/x/named.yaml"), true)), "the variable over every file");
+        let flag = config_path_in(Some(Path::new("/y/flag.yaml")), &e_var, &cwd, &system).map(|f| f.how);
+        assert_eq!(flag.as_deref(), Some("--config"), "the flag over the variable");
+    }
+
+    #[test]
+    fn a_config_that_is_not_a_regular_file_is_refused_at_once() {
+        for path in ["/dev/zero", "/"] {
+            let err = load_file(Some(Path::new(path)), &EnvMap::new(), Path::new("/")).expect_err(path);
+            assert!(matches!(err, ConfigError::Read { .. }), "{path}: {err}");
+        }
+    }
+
+    #[test]
+    fn explain_names_the_layer_of_each_value() {
+        let f = file("docker:\n  timeout_seconds: 100\n");
+        let flags = Overrides { cpus: Some(1.0), ..Default::default() };
+        let e = explain(
+            Some((Path::new("/p/c.yaml"), &f)),
+            &env(&[("FINSANDBOX_MEMORY_LIMIT", "1g")]),
+            &flags,
+            Path::new("/p"),
+        )
+        .expect("explains");
+        let get = |k: &str| e.iter().find(|x| x.key == k).map(|x| (x.value.clone(), x.origin.clone()));
+        assert_eq!(get("timeout_seconds"), Some(("100".into(), "config file `/p/c.yaml`".into())));
+        assert_eq!(
+            get("memory_bytes"),
+            Some(((1u64 << 30).to_string(), "environment `FINSANDBOX_MEMORY_LIMIT`".into()))
+        );
+        assert_eq!(get("cpus"), Some(("1".into(), "command line".into())));
+        assert_eq!(get("pids_limit").map(|x| x.1), Some("default".into()));
+        assert!(get("memory_swap_bytes").map(|x| x.1).unwrap_or_default().starts_with("follows memory_bytes"));
     }
 }
