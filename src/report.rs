@@ -123,6 +123,8 @@ pub struct RunResult {
     pub insecure_reasons: Vec<String>,
     pub versions: BTreeMap<String, String>,
     pub strategy: StrategyInfo,
+    /// What exactly produced this result: equal provenance, equal metrics.
+    pub provenance: Provenance,
     /// The host's own warnings.
     pub warnings: Vec<String>,
     /// Warnings the sandbox reported about itself (the harness, the finlab
@@ -178,6 +180,26 @@ pub struct ScreeningInfo {
     pub skipped: bool,
     pub findings: Vec<crate::screen::Finding>,
     pub elapsed_ms: f64,
+}
+
+/// Hashes and versions of everything a result depends on.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Provenance {
+    pub strategy_sha256: String,
+    /// The data file, or each table of a data directory, name and content.
+    pub data_sha256: Option<String>,
+    /// The profile text the run used; null when unconfined.
+    pub seccomp_sha256: Option<String>,
+    /// The effective settings (every layer combined).
+    pub config_sha256: String,
+    /// This build's screening rules (a hash of their source).
+    pub screening_rules: String,
+    pub image_id: Option<String>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub runtime: Option<String>,
+    pub finsandbox: String,
+    pub commit: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -70,6 +70,40 @@ pub fn tables(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The content hash of the data a run sees: the file, or each table's
+/// name and content in name order. Remembered per (path, size, mtime) for
+/// the life of the process, so a batch hashes its data once.
+pub fn content_sha256(data: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (PathBuf, u64, Option<std::time::SystemTime>);
+    static CACHE: OnceLock<Mutex<HashMap<Key, String>>> = OnceLock::new();
+    let files = if data.is_dir() { tables(data)? } else { vec![data.to_path_buf()] };
+    let mut keys = Vec::new();
+    for f in &files {
+        let m = std::fs::metadata(f)?;
+        keys.push((f.clone(), m.len(), m.modified().ok()));
+    }
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let key: Key = (data.to_path_buf(), keys.iter().map(|k| k.1).sum(), keys.iter().filter_map(|k| k.2).max());
+    if let Some(h) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return Ok(h.clone());
+    }
+    let mut h = Sha256::new();
+    for f in &files {
+        if data.is_dir() {
+            h.update(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default().as_bytes());
+            h.update([0]);
+        }
+        let mut file = std::fs::File::open(f)?;
+        std::io::copy(&mut file, &mut h)?;
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, hex.clone());
+    Ok(hex)
+}
+
 /// Remove the stage of run `run_id`, if any (for `cleanup`).
 pub fn remove_stage(run_id: &str) {
     if !run_id.is_empty() && run_id.chars().all(|c| c.is_ascii_alphanumeric()) {

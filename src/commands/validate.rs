@@ -56,7 +56,10 @@ pub fn validate(ctx: &Context, args: &ValidateArgs) -> Result<Validation> {
                 .map_err(|source| InputError::Strategy { path: path.clone(), source })?;
             ("<stdin>".to_string(), buf)
         } else {
-            let bytes = std::fs::read(path).map_err(|source| InputError::Strategy { path: path.clone(), source })?;
+            // Regular files only, bounded: screening reports anything over its
+            // own size limit as a finding; this only stops `/dev/zero` and FIFOs.
+            let bytes = crate::fsread::read_regular(path, crate::run::MAX_STRATEGY_BYTES * 16)
+                .map_err(|source| InputError::Strategy { path: path.clone(), source })?;
             (path.display().to_string(), bytes)
         };
         let findings = screen::screen(&bytes, &policy);

@@ -60,19 +60,39 @@ pub fn run(req: &Request) -> Result<RunResult, Error> {
     let source = read_strategy(req.strategy)?;
     let screening = screen_source(&source, req);
     if !screening.findings.is_empty() {
-        return Ok(result::rejected(req, &source, screening));
+        return Ok(rejected(req, &source, screening));
     }
     let data = inspect_data(req.data)?;
-    let pre = preflight(req)?;
+    let pre = preflight(req, req.settings.sweep_on_start)?;
+    execute(req, &source, screening, &data, &pre)
+}
+
+/// The result for a strategy the screening refused: no container started.
+pub fn rejected(req: &Request, source: &str, screening: ScreeningInfo) -> RunResult {
+    result::rejected(req, source, screening)
+}
+
+/// A screened strategy on checked data, after preflight: stage, start,
+/// supervise, decide, score, result. A batch calls this once per strategy
+/// with one preflight for all.
+pub fn execute(
+    req: &Request,
+    source: &str,
+    screening: ScreeningInfo,
+    data: &crate::data::DataInfo,
+    pre: &Preflight,
+) -> Result<RunResult, Error> {
+    let data_sha256 = crate::stage::content_sha256(&data.path)
+        .map_err(|e| InputError::Data { path: data.path.clone(), message: format!("cannot read: {e}") })?;
     let profile = materialise_profile(req.settings)?;
-    let mut spec = run_spec(req, &data, profile.as_ref().map(|f| f.path().to_path_buf()));
+    let mut spec = run_spec(req, data, profile.as_ref().map(|f| f.path().to_path_buf()));
     let staged = crate::stage::stage(&data.path, &spec.run_id)
         .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
     spec.data_path = staged.source.clone();
-    let (observed, state, removed) = start_and_supervise(req, &spec, &source)?;
+    let (observed, state, removed) = start_and_supervise(req, &spec, source)?;
     let mut verdict = decide(&observed, state.as_ref());
     let scored = scoring::score(&mut verdict, &data.path, req.settings);
-    let facts = result::Facts { spec: &spec, pre: &pre, data: &data, removed, source: &source, screening };
+    let facts = result::Facts { spec: &spec, pre, data, removed, source, screening, data_sha256 };
     let mut result = result::assemble(req, &facts, observed, state, verdict);
     if let Some(sc) = scored {
         if let Some(out) = &req.equity_out {
@@ -86,7 +106,7 @@ pub fn run(req: &Request) -> Result<RunResult, Error> {
 
 /// Screen the source unless told not to. Strategies that are not valid
 /// UTF-8 never get here (`read_strategy` refuses them).
-fn screen_source(source: &str, req: &Request) -> ScreeningInfo {
+pub fn screen_source(source: &str, req: &Request) -> ScreeningInfo {
     if req.skip_screening {
         return ScreeningInfo { skipped: true, findings: Vec::new(), elapsed_ms: 0.0 };
     }
@@ -98,24 +118,24 @@ fn screen_source(source: &str, req: &Request) -> ScreeningInfo {
 /// The data file's layout, and its prices decoded now: duplicate rows or
 /// unreadable dates are input errors before any container starts (the
 /// decoded matrices are cached for scoring after the run).
-fn inspect_data(path: &Path) -> Result<crate::data::DataInfo, Error> {
+pub fn inspect_data(path: &Path) -> Result<crate::data::DataInfo, Error> {
     let data = crate::data::inspect(path)?;
     crate::score::load(&data.path).map_err(|message| InputError::Data { path: data.path.clone(), message })?;
     Ok(data)
 }
 
 /// What preflight learnt, for the result.
-pub(crate) struct Preflight {
+pub struct Preflight {
     pub engine: engine::EngineInfo,
     pub image: crate::image::ImageInfo,
     /// Warnings from the orphan sweep.
     pub swept: Vec<String>,
 }
 
-/// The engine, orphans of earlier runs, the image.
-fn preflight(req: &Request) -> Result<Preflight, Error> {
+/// The engine, orphans of earlier runs (when `sweep`), the image.
+pub fn preflight(req: &Request, sweep: bool) -> Result<Preflight, Error> {
     let engine = engine::preflight(req.engine)?;
-    let swept = sweep_orphans(req);
+    let swept = if sweep { sweep_orphans(req) } else { Vec::new() };
     let image = crate::image::check_image(req.engine, &req.settings.image)?;
     Ok(Preflight { engine, image, swept })
 }
@@ -175,9 +195,6 @@ fn start_and_supervise(
 /// Returns warnings for the result; a failed sweep never stops the run.
 fn sweep_orphans(req: &Request) -> Vec<String> {
     let s = req.settings;
-    if !s.sweep_on_start {
-        return Vec::new();
-    }
     let boot = host::boot_id();
     let host = crate::cleanup::Host { boot_id: &boot, now: host::now_unix(), alive: &host::process_alive };
     let opts =
@@ -188,7 +205,7 @@ fn sweep_orphans(req: &Request) -> Vec<String> {
     }
 }
 
-fn read_strategy(path: &Path) -> Result<String, InputError> {
+pub fn read_strategy(path: &Path) -> Result<String, InputError> {
     let meta = std::fs::metadata(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
     if meta.len() > MAX_STRATEGY_BYTES {
         return Err(InputError::StrategyTooLarge {
@@ -197,6 +214,9 @@ fn read_strategy(path: &Path) -> Result<String, InputError> {
             limit: MAX_STRATEGY_BYTES,
         });
     }
-    let bytes = std::fs::read(path).map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
+    // A regular file only, read to the limit: `/dev/zero` or a FIFO named
+    // as the strategy is an immediate error, never an endless read or a hang.
+    let bytes = crate::fsread::read_regular(path, MAX_STRATEGY_BYTES)
+        .map_err(|source| InputError::Strategy { path: path.to_path_buf(), source })?;
     String::from_utf8(bytes).map_err(|_| InputError::StrategyEncoding { path: path.to_path_buf() })
 }

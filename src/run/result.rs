@@ -11,9 +11,38 @@ use crate::engine::{ContainerState, RunSpec};
 use crate::harness::{self, SummaryError};
 use crate::host::hex_sha256;
 use crate::report::{
-    CapturedOutput, ContainerInfo, EffectiveLimits, Resources, RunResult, ScreeningInfo, Status, StrategyInfo,
-    SCHEMA_VERSION,
+    CapturedOutput, ContainerInfo, EffectiveLimits, Provenance, Resources, RunResult, ScreeningInfo, Status,
+    StrategyInfo, SCHEMA_VERSION,
 };
+
+/// The screening rules' own source: a change to any rule changes this hash.
+const SCREENING_SOURCE: [&str; 2] = [include_str!("../screen/rules.rs"), include_str!("../screen/scan.rs")];
+
+/// What every result records of its inputs, before anything ran.
+pub fn base_provenance(s: &Settings, source: &str, data_sha256: Option<String>) -> Provenance {
+    Provenance {
+        strategy_sha256: hex_sha256(source.as_bytes()),
+        data_sha256,
+        seccomp_sha256: s.seccomp_json.as_ref().map(|j| hex_sha256(j.as_bytes())),
+        config_sha256: config_sha256(s),
+        screening_rules: format!(
+            "{}+{}",
+            env!("CARGO_PKG_VERSION"),
+            &hex_sha256(SCREENING_SOURCE.concat().as_bytes())[..16]
+        ),
+        image_id: None,
+        engine: None,
+        engine_version: None,
+        runtime: None,
+        finsandbox: env!("CARGO_PKG_VERSION").to_string(),
+        commit: env!("FINSANDBOX_COMMIT").to_string(),
+    }
+}
+
+/// The effective settings, hashed in a canonical rendering.
+pub fn config_sha256(s: &Settings) -> String {
+    hex_sha256(format!("{s:?}").as_bytes())
+}
 
 /// The facts of a run that happened.
 pub(super) struct Facts<'a> {
@@ -23,6 +52,7 @@ pub(super) struct Facts<'a> {
     pub removed: bool,
     pub source: &'a str,
     pub screening: ScreeningInfo,
+    pub data_sha256: String,
 }
 
 pub fn round3(x: f64) -> f64 {
@@ -52,6 +82,7 @@ fn empty_output() -> CapturedOutput {
 fn base(req: &Request, run_id: String, status: Status, source: &str, screening: ScreeningInfo) -> RunResult {
     let s = req.settings;
     RunResult {
+        provenance: base_provenance(s, source, None),
         schema_version: SCHEMA_VERSION,
         run_id,
         status,
@@ -150,6 +181,11 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
         engine_version: f.pre.engine.server_version.clone(),
         removed: f.removed,
     });
+    r.provenance.data_sha256 = Some(f.data_sha256.clone());
+    r.provenance.image_id = Some(f.pre.image.id.clone());
+    r.provenance.engine = Some(req.engine.name());
+    r.provenance.engine_version = Some(f.pre.engine.server_version.clone());
+    r.provenance.runtime = Some(s.runtime.clone().unwrap_or_else(|| "default".into()));
     r.strategy.data = f.data.path.display().to_string();
     r.strategy.data_rows = Some(f.data.rows);
     r.strategy.data_fields = f.data.fields.clone();

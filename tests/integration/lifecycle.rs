@@ -362,3 +362,22 @@ fn exec_sweeps_orphans_at_start() {
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("orphaned container"), "{warnings}");
 }
+
+/// Two runs with equal provenance give equal metrics; a changed input shows
+/// in the provenance.
+#[test]
+fn equal_provenance_means_equal_metrics() {
+    let source = std::fs::read_to_string(crate::support::root().join("examples/momentum.py")).expect("example");
+    let a = exec(&source, &[]);
+    let b = exec(&source, &[]);
+    assert_eq!(a.status(), "ok", "{}", a.describe());
+    let (pa, pb) = (&a.json["provenance"], &b.json["provenance"]);
+    for key in ["strategy_sha256", "data_sha256", "seccomp_sha256", "config_sha256", "image_id", "commit"] {
+        assert!(pa[key].is_string(), "{key} missing: {pa}");
+    }
+    assert_eq!(pa, pb);
+    assert_eq!(a.json["metrics"], b.json["metrics"]);
+    let c = exec(&source, &["--cpus", "1"]);
+    assert_ne!(c.json["provenance"]["config_sha256"], pa["config_sha256"], "the effective config is part of it");
+    assert_eq!(c.json["provenance"]["data_sha256"], pa["data_sha256"]);
+}
