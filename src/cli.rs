@@ -16,6 +16,18 @@ Exit codes: 0 ok, 10 strategy error, 11 rejected, 12 timeout, 13 memory limit,
 14 killed by policy, 15 invalid output, 3 engine unavailable or failed,
 4 bad input file, 2 usage or config error, 1 internal error, 130/143 interrupted.";
 
+const BATCH_EXAMPLES: &str = "\
+Examples:
+  finsandbox batch strategies/ --data market.parquet --jobs 4 --out results.jsonl
+  finsandbox batch a.py b.py c.py --data tw/ --jobs 2 --json          # JSONL on stdout
+  ls gen/*.py | finsandbox batch - --data market.parquet --resume --out results.jsonl
+
+One line per strategy, the schema of `exec --json` (a strategy that cannot be
+read gets an error line with its path). Exit codes: 0 the batch ran, whatever
+the strategies did; 2 usage or config error; 3 engine unavailable; 4 bad data
+or no strategies; 130/143 interrupted (every container removed, the lines so
+far valid).";
+
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
   finsandbox validate strategy.py
@@ -64,6 +76,10 @@ pub enum Command {
     /// Run one strategy in the sandbox and report the result.
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(Box<ExecArgs>),
+
+    /// Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each.
+    #[command(after_help = BATCH_EXAMPLES)]
+    Batch(Box<BatchArgs>),
 
     /// Screen strategy sources (tree-sitter, allow-list) without running them.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -168,6 +184,57 @@ pub struct ExecArgs {
     /// Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`).
     #[arg(long, value_name = "FILE")]
     pub equity_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Strategy files, directories (their `*.py`), or `-` for a list of paths on stdin.
+    #[arg(required = true, value_name = "STRATEGY")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Market data: a Parquet file in long layout, or a directory of tables.
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+
+    /// Containers at a time (default: the number of CPUs).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Append one JSON line per strategy to this file (safe with concurrent writers).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Skip strategies whose (source, data, effective config) already have a line in `--out`.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+
+    /// Stop starting new strategies after the first one that is not `ok`.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Config file.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Sandbox image.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Memory limit per container, e.g. `512m`.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// CPU limit per container.
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+
+    /// Wall-clock limit per strategy, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    /// OCI runtime registered with the engine, e.g. `runsc`.
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
 }
 
 #[derive(Debug, Args)]

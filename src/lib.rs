@@ -9,6 +9,7 @@
 //! * At the bottom: `config` (layers), `error` (exit codes), `host` (boot id,
 //!   run ids, hashes, processes), `position`, `harness` (the embedded Python).
 
+pub mod batch;
 pub mod cleanup;
 pub mod cli;
 pub mod commands;

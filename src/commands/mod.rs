@@ -11,6 +11,7 @@ use crate::config::EnvMap;
 use crate::error::{Error, Result};
 use crate::printer::{CommandOutput, Printer};
 
+mod batch;
 mod cleanup;
 mod config;
 mod data;
@@ -32,6 +33,7 @@ pub struct Context<'a> {
 pub fn dispatch(ctx: &Context) -> Result<i32> {
     match &ctx.cli.command {
         Command::Exec(args) => print(ctx, &exec::exec(ctx, args)?),
+        Command::Batch(args) => batch::batch(ctx, args),
         Command::Validate(args) => print(ctx, &validate::validate(ctx, args)?),
         Command::Cleanup(args) => print(ctx, &cleanup::cleanup(ctx, args)?),
         Command::Doctor(args) => print(ctx, &doctor::doctor(ctx, args)?),

@@ -43,6 +43,8 @@ pub struct MonitoringSection {
     pub memory_window_seconds: Option<f64>,
     pub max_pids: Option<u64>,
     pub combined_percent: Option<f64>,
+    /// `warn` (default) or `kill`: what the CPU rules do.
+    pub cpu_action: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -300,6 +302,13 @@ fn monitoring_settings(m: &MonitoringSection, origin: &str) -> Result<MonitorSet
     l.memory_window_seconds =
         window("monitoring.memory_window_seconds", m.memory_window_seconds, l.memory_window_seconds)?;
     l.combined_percent = percent("monitoring.combined_percent", m.combined_percent, l.combined_percent)?;
+    match m.cpu_action.as_deref() {
+        None | Some("warn") => l.cpu_kills = false,
+        Some("kill") => l.cpu_kills = true,
+        Some(other) => {
+            return Err(value_err("monitoring.cpu_action", origin, format!("`{other}` is not `warn` or `kill`")))
+        }
+    }
     if let Some(p) = m.max_pids {
         if p == 0 {
             return Err(value_err("monitoring.max_pids", origin, "must be at least 1".into()));

@@ -65,6 +65,9 @@ pub struct MonitorSettings {
     pub max_pids: u64,
     /// Both CPU and memory above this in one sample.
     pub combined_percent: f64,
+    /// Whether the CPU rules kill (`cpu_action: kill`) or only warn and
+    /// record (`warn`, the default).
+    pub cpu_kills: bool,
 }
 
 impl Default for MonitorSettings {
@@ -77,6 +80,7 @@ impl Default for MonitorSettings {
             memory_window_seconds: 10.0,
             max_pids: 90,
             combined_percent: 80.0,
+            cpu_kills: false,
         }
     }
 }
@@ -313,10 +317,11 @@ fn entries(s: &Settings) -> Vec<(&'static str, String)> {
         (
             "monitoring",
             format!(
-                "enabled={} cpu={}%/{}s memory={}%/{}s pids={} combined={}%",
+                "enabled={} cpu={}%/{}s ({}) memory={}%/{}s pids={} combined={}%",
                 m.enabled,
                 m.max_cpu_percent,
                 m.cpu_window_seconds,
+                if m.cpu_kills { "kill" } else { "warn" },
                 m.max_memory_percent,
                 m.memory_window_seconds,
                 m.max_pids,

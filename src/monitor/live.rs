@@ -148,8 +148,18 @@ fn stream(
                 if let Some(m) = sample.memory_bytes {
                     s.sampled_memory_peak = Some(s.sampled_memory_peak.map_or(m, |q| q.max(m)));
                 }
-                if !violations.is_empty() && !s.report.killed {
-                    s.report.violations.extend(violations);
+                if s.report.killed {
+                    continue;
+                }
+                // A warning is recorded once per rule; a kill ends the run.
+                for v in violations.iter().filter(|v| v.action == "warn") {
+                    if !s.report.violations.iter().any(|x| x.rule == v.rule) {
+                        s.report.violations.push(v.clone());
+                    }
+                }
+                let kills: Vec<Violation> = violations.into_iter().filter(|v| v.action == "kill").collect();
+                if !kills.is_empty() {
+                    s.report.violations.extend(kills);
                     s.report.killed = true;
                     drop(s);
                     let _ = engine::kill(engine, name);

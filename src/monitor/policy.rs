@@ -14,6 +14,9 @@ use crate::engine::Sample;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
     pub rule: &'static str,
+    /// `kill`: the run was stopped for it; `warn`: recorded only (the CPU
+    /// rules by default: using the quota the kernel enforces is no offence).
+    pub action: &'static str,
     pub observed: f64,
     pub threshold: f64,
     /// Seconds since the run started.
@@ -43,9 +46,11 @@ impl KillPolicy {
         let mut out = Vec::new();
         let cpu = self.normalised_cpu(s);
         let round = |x: f64| (x * 100.0).round() / 100.0;
+        let cpu_action = if l.cpu_kills { "kill" } else { "warn" };
         if let Some(c) = sustained(&mut self.cpu_since, cpu, l.max_cpu_percent, l.cpu_window_seconds, t) {
             out.push(Violation {
                 rule: "cpu_sustained",
+                action: cpu_action,
                 observed: round(c),
                 threshold: l.max_cpu_percent,
                 at_s: round(t),
@@ -55,6 +60,7 @@ impl KillPolicy {
         if let Some(m) = sustained(&mut self.memory_since, memory, l.max_memory_percent, l.memory_window_seconds, t) {
             out.push(Violation {
                 rule: "memory_sustained",
+                action: "kill",
                 observed: round(m),
                 threshold: l.max_memory_percent,
                 at_s: round(t),
@@ -62,13 +68,20 @@ impl KillPolicy {
         }
         if let Some(p) = s.pids {
             if p >= l.max_pids {
-                out.push(Violation { rule: "pids", observed: p as f64, threshold: l.max_pids as f64, at_s: round(t) });
+                out.push(Violation {
+                    rule: "pids",
+                    action: "kill",
+                    observed: p as f64,
+                    threshold: l.max_pids as f64,
+                    at_s: round(t),
+                });
             }
         }
         if let (Some(c), Some(m)) = (cpu, s.memory_percent) {
             if c > l.combined_percent && m > l.combined_percent {
                 out.push(Violation {
                     rule: "cpu_and_memory",
+                    action: cpu_action,
                     observed: round(c.min(m)),
                     threshold: l.combined_percent,
                     at_s: round(t),

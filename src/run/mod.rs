@@ -28,12 +28,12 @@ use crate::harness;
 use crate::host;
 use crate::report::{RunResult, ScreeningInfo};
 
-mod result;
+pub mod result;
 mod scoring;
 mod supervise;
 mod verdict;
 
-pub use supervise::Observed;
+pub use supervise::{interrupted_by, Observed};
 pub use verdict::{decide, Verdict};
 
 /// Strategies are source files, not data: anything bigger is a mistake.
@@ -54,6 +54,21 @@ pub struct Request<'a> {
     pub skip_screening: bool,
     /// Where to write the daily equity curve (CSV or Parquet), if anywhere.
     pub equity_out: Option<PathBuf>,
+}
+
+impl Request<'_> {
+    /// The same run for another strategy file (a batch's slots).
+    pub fn for_strategy<'b>(&'b self, strategy: &'b Path) -> Request<'b> {
+        Request {
+            strategy,
+            data: self.data,
+            settings: self.settings,
+            engine: self.engine,
+            signal: Arc::clone(&self.signal),
+            skip_screening: self.skip_screening,
+            equity_out: None,
+        }
+    }
 }
 
 pub fn run(req: &Request) -> Result<RunResult, Error> {

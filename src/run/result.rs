@@ -203,6 +203,12 @@ fn warnings(s: &Settings, f: &Facts, o: &Observed) -> Vec<String> {
             w.push(format!("{name} was {total} bytes; only the last {} were kept", s.output_limit_bytes));
         }
     }
+    for v in o.monitor.violations.iter().filter(|v| v.action == "warn") {
+        w.push(format!(
+            "the monitor's `{}` rule fired at {}s ({} over {}): recorded, not killed (`monitoring.cpu_action: kill` stops such runs)",
+            v.rule, v.at_s, v.observed, v.threshold
+        ));
+    }
     if !f.removed {
         w.push(format!(
             "container `{}` was kept (cleanup_on_exit: false); remove it with `docker rm`",

@@ -87,7 +87,7 @@ pub fn supervise(req: &Request, args: &[OsString], input: Vec<u8>, name: &str) -
 }
 
 /// The error for a run stopped by signal `sig`: exit 128 + N.
-fn interrupted_by(sig: usize) -> Error {
+pub fn interrupted_by(sig: usize) -> Error {
     let (name, code) = if sig == signal_hook::consts::SIGTERM as usize {
         ("SIGTERM", code::SIGTERM)
     } else if sig == signal_hook::consts::SIGHUP as usize {

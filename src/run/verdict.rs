@@ -285,6 +285,7 @@ mod tests {
         o.monitor.killed = true;
         o.monitor.violations.push(crate::monitor::Violation {
             rule: "pids",
+            action: "kill",
             observed: 95.0,
             threshold: 90.0,
             at_s: 2.0,

@@ -5,6 +5,7 @@
 //! part of the product, and `.ci/run` installs and starts it.
 
 mod attacks;
+mod batch;
 mod cli;
 mod compat;
 mod install;
