@@ -95,6 +95,8 @@ pub fn screen(source: &[u8], policy: &Policy) -> Vec<Finding> {
         values: Vec::new(),
         own_functions: HashSet::new(),
         pending_writers: Vec::new(),
+        own_private: HashSet::new(),
+        pending_private: Vec::new(),
     };
     let root = tree.root_node();
     if root.has_error() {
@@ -198,6 +200,11 @@ struct Scan<'a> {
     /// `x.to_foo(arg)` with `to_foo` unknown: a writer unless the strategy
     /// defines `to_foo` itself (known at the end).
     pending_writers: Vec<(String, Node<'a>)>,
+    /// Private names the strategy's own code assigns (`self._x = ...`,
+    /// `_x = ...` in a class body) or defines (`def _x`).
+    own_private: HashSet<String>,
+    /// `self._x` / `cls._x` reads, judged at the end against `own_private`.
+    pending_private: Vec<(String, Node<'a>)>,
 }
 
 impl<'a> Scan<'a> {
@@ -272,9 +279,7 @@ impl<'a> Scan<'a> {
                     true
                 }
                 "identifier" => {
-                    let parent = ancestors.last().map(|a| a.0);
-                    let grandparent = ancestors.len().checked_sub(2).map(|i| ancestors[i].0);
-                    self.identifier(n, cursor.field_name(), parent, grandparent);
+                    self.identifier(n, cursor.field_name(), &ancestors);
                     true
                 }
                 "string" => {
@@ -323,15 +328,14 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn identifier(
-        &mut self,
-        n: Node<'a>,
-        field: Option<&str>,
-        parent: Option<Node<'a>>,
-        grandparent: Option<Node<'a>>,
-    ) {
+    fn identifier(&mut self, n: Node<'a>, field: Option<&str>, ancestors: &[(Node<'a>, Ctx)]) {
+        let parent = ancestors.last().map(|a| a.0);
+        let grandparent = ancestors.len().checked_sub(2).map(|i| ancestors[i].0);
         let name = self.name(n);
         let parent_kind = parent.map_or("", |p| p.kind());
+        if name == "self" || name == "cls" {
+            self.self_binding(n, &name, field, ancestors);
+        }
         match (parent_kind, field) {
             ("attribute", Some("attribute")) => {
                 if is_dunder(&name) && !ALLOWED_DUNDER_ATTRIBUTES.contains(&name.as_str()) {
@@ -339,6 +343,10 @@ impl<'a> Scan<'a> {
                 } else if is_private(&name) {
                     if !self.object_is_own(parent) {
                         self.report(Rule::Private, private_message(&name), n);
+                    } else if is_assignment_target(parent, ancestors) {
+                        self.own_private.insert(name);
+                    } else {
+                        self.pending_private.push((name, n));
                     }
                 } else if is_dangerous_attribute(&name) || self.is_lib_format(parent, &name) {
                     self.report(Rule::DangerousAttribute, dangerous_message(&name), n);
@@ -368,11 +376,107 @@ impl<'a> Scan<'a> {
                 }
                 let object_of_attribute = parent_kind == "attribute" && field == Some("object");
                 let rebinding = parent_kind == "assignment" && field == Some("left");
-                if !object_of_attribute && !rebinding {
+                if rebinding && is_private(&name) {
+                    // A class attribute or dataclass field `_x = ...`: the
+                    // strategy's own private name.
+                    self.own_private.insert(name);
+                } else if !object_of_attribute && !rebinding {
                     self.values.push(n);
                 }
             }
         }
+    }
+
+    /// `self` and `cls` are bound only as the first parameter of a method:
+    /// bound anywhere else (`self = np.lib`, `lambda self: ...`, a plain
+    /// function's parameter, `import numpy.lib as self`) they could name a
+    /// library module or object, whose private attributes FS007 refuses.
+    fn self_binding(&mut self, n: Node<'a>, name: &str, field: Option<&str>, ancestors: &[(Node<'a>, Ctx)]) {
+        let Some(&(parent, _)) = ancestors.last() else { return };
+        let pk = parent.kind();
+        let param = matches!(
+            pk,
+            "parameters"
+                | "lambda_parameters"
+                | "typed_parameter"
+                | "default_parameter"
+                | "typed_default_parameter"
+                | "list_splat_pattern"
+                | "dictionary_splat_pattern"
+        );
+        if param {
+            if !self.is_method_receiver(n, ancestors) {
+                self.report(
+                    Rule::Private,
+                    format!(
+                        "`{name}` may only be the first parameter of a method (not of a function, lambda or \
+                         static method, and without a default): its private attributes are allowed"
+                    ),
+                    n,
+                );
+            }
+            return;
+        }
+        // Walk out of parentheses and patterns to the binding statement.
+        let mut field = field;
+        let mut child = n;
+        let mut i = ancestors.len();
+        while i > 0
+            && matches!(
+                ancestors[i - 1].0.kind(),
+                "parenthesized_expression" | "pattern_list" | "tuple_pattern" | "list_pattern" | "tuple" | "list"
+            )
+        {
+            child = ancestors[i - 1].0;
+            i -= 1;
+            field = None;
+        }
+        let Some(&(holder, _)) = i.checked_sub(1).and_then(|j| ancestors.get(j)) else { return };
+        let field_of_child = if field.is_some() {
+            field
+        } else {
+            // Which field of `holder` holds `child`.
+            ["left", "name", "alias"]
+                .into_iter()
+                .find(|f| holder.child_by_field_name(f).is_some_and(|c| c.id() == child.id()))
+        };
+        let binding = match holder.kind() {
+            "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause" => field_of_child == Some("left"),
+            "named_expression" | "function_definition" | "class_definition" => field_of_child == Some("name"),
+            "as_pattern_target" | "global_statement" | "nonlocal_statement" | "pattern_list" | "tuple_pattern" => true,
+            "as_pattern" => field_of_child == Some("alias"),
+            _ => false,
+        };
+        if binding {
+            self.report(
+                Rule::Private,
+                format!("`{name}` may not be rebound: it is the instance a method receives, whose private attributes are allowed"),
+                n,
+            );
+        }
+    }
+
+    /// `n` (or its typed parameter) is the first parameter of a method: a
+    /// function defined in a class body and not a `@staticmethod`.
+    fn is_method_receiver(&self, n: Node<'a>, ancestors: &[(Node<'a>, Ctx)]) -> bool {
+        let len = ancestors.len();
+        let (param, params_at) = match ancestors[len - 1].0.kind() {
+            "parameters" => (n, len - 1),
+            "typed_parameter" if len >= 2 && ancestors[len - 2].0.kind() == "parameters" => {
+                (ancestors[len - 1].0, len - 2)
+            }
+            _ => return false,
+        };
+        let params = ancestors[params_at].0;
+        if params.named_child(0).map(|c| c.id()) != Some(param.id()) || params_at == 0 {
+            return false;
+        }
+        let (func, func_ctx) = ancestors[params_at - 1];
+        if func.kind() != "function_definition" || !func_ctx.in_class {
+            return false;
+        }
+        let decorated = params_at >= 2 && ancestors[params_at - 2].0.kind() == "decorated_definition";
+        !(decorated && self.text(ancestors[params_at - 2].0).contains("staticmethod"))
     }
 
     /// The object of `X._private` is the strategy's own `self` or `cls`.
@@ -383,6 +487,19 @@ impl<'a> Scan<'a> {
 
     /// Checks that need every import and definition of the file.
     fn finish(&mut self) {
+        let pending = std::mem::take(&mut self.pending_private);
+        for (name, n) in pending {
+            if !self.own_private.contains(&name) && !self.own_functions.contains(&name) {
+                self.report(
+                    Rule::Private,
+                    format!(
+                        "`self.{name}` is not defined by your own classes (assign it, e.g. in `__init__`, or \
+                         define the method): inherited private attributes are library internals"
+                    ),
+                    n,
+                );
+            }
+        }
         let values = std::mem::take(&mut self.values);
         for n in values {
             let name = self.name(n);
@@ -493,6 +610,7 @@ impl<'a> Scan<'a> {
         let mut c = n.walk();
         let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
         for name in names {
+            self.check_alias(name);
             let module = if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
             if let Some(m) = module {
                 self.check_module(m);
@@ -536,6 +654,7 @@ impl<'a> Scan<'a> {
         let mut c = n.walk();
         let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
         for name in names {
+            self.check_alias(name);
             let target = if name.kind() == "aliased_import" { name.child_by_field_name("name") } else { Some(name) };
             let Some(t) = target else { continue };
             let imported = self.name(t);
@@ -551,6 +670,19 @@ impl<'a> Scan<'a> {
                 self.report(Rule::Private, private_message(p), t);
             } else if imported.split('.').any(is_dangerous_attribute) {
                 self.report(Rule::DangerousAttribute, dangerous_message(&imported), t);
+            }
+        }
+    }
+
+    /// `import X as self`: `self` is only ever the instance a method receives.
+    fn check_alias(&mut self, name: Node) {
+        if name.kind() != "aliased_import" {
+            return;
+        }
+        if let Some(alias) = name.child_by_field_name("alias") {
+            let a = self.name(alias);
+            if a == "self" || a == "cls" {
+                self.report(Rule::Private, format!("`{a}` may not be rebound by an import"), alias);
             }
         }
     }
@@ -658,6 +790,23 @@ impl<'a> Scan<'a> {
             ),
         }
     }
+}
+
+/// The attribute node is (part of) the target of an assignment: `self._x = 1`,
+/// `self._a, self._b = ...`, `self._n += 1`.
+fn is_assignment_target(attribute: Option<Node>, ancestors: &[(Node, Ctx)]) -> bool {
+    let Some(mut child) = attribute else { return false };
+    // ancestors[len-1] is the attribute itself; climb from its parent.
+    for (holder, _) in ancestors.iter().rev().skip(1) {
+        match holder.kind() {
+            "pattern_list" | "tuple_pattern" | "list_pattern" | "parenthesized_expression" => child = *holder,
+            "assignment" | "augmented_assignment" => {
+                return holder.child_by_field_name("left").is_some_and(|l| l.id() == child.id());
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// `attribute` is the function of the call `grandparent`.
@@ -1015,7 +1164,12 @@ mod tests {
 
     #[test]
     fn private_attributes_only_on_self_and_cls() {
-        assert!(rules("class A:\n    def f(self):\n        return self._x, cls._y\n").is_empty());
+        assert!(rules(
+            "class A:\n    _y = 1\n    def f(self):\n        self._x = 2\n        return self._x, self._y\n"
+        )
+        .is_empty());
+        assert_eq!(rules("class A:\n    def f(self):\n        return self._x\n"), ["FS007"]);
+        assert_eq!(rules("def f(self):\n    return self\n"), ["FS007"]);
         assert_eq!(rules("def f(o):\n    return o._x\n"), ["FS007"]);
         assert_eq!(rules("from dataclasses import _create_fn\n"), ["FS007"]);
     }

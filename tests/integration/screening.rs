@@ -348,6 +348,24 @@ fn private_attributes_of_libraries_are_refused() {
             &["FS007"],
         ),
         ("import pandas as pd\nx = [pd][0]._libs\n", &["FS007", "FS004"]),
+        // `self` that is not the instance a method receives.
+        ("import numpy as np\nself = np.lib\nsrc = self._datasource\n", &["FS007"]),
+        ("import numpy as np\ndef peek(self):\n    return self._datasource\n", &["FS007"]),
+        ("import numpy as np\nget = lambda cls: cls._datasource\n", &["FS007"]),
+        ("from numpy import lib as self\nsrc = self._datasource\n", &["FS007"]),
+        ("import numpy as np\nsrcs = [self._datasource for self in [np.lib]]\n", &["FS007"]),
+        ("import numpy as np\n(self) = np.lib\nself._datasource\n", &["FS007"]),
+        ("import numpy as np\nself, other = np.lib, 1\nself._datasource\n", &["FS007"]),
+        (
+            "import numpy as np\nclass A:\n    @staticmethod\n    def peek(self):\n        return self._datasource\n",
+            &["FS007"],
+        ),
+        ("import numpy as np\nclass A:\n    def peek(self=np.lib):\n        return self._datasource\n", &["FS007"]),
+        // Inherited private names are the library's, not the strategy's.
+        (
+            "import pandas as pd\nclass Frame(pd.DataFrame):\n    def blocks(self):\n        return self._mgr\n",
+            &["FS007"],
+        ),
     ]);
 }
 
@@ -510,6 +528,7 @@ def strategy(data):
         "def strategy(data):\n    df = data.get('close')\n    print(df.tail().to_string())\n    arr = df.to_numpy()\n    rec = df.iloc[-1].to_dict()\n    return df.agg('mean') < df\n",
         "import pandas as pd\n\n\nclass Weights:\n    def to_weights(self, frame, cap=0.1):\n        return frame.clip(upper=cap)\n\n\ndef strategy(data):\n    df = data.get('close')\n    dates = pd.to_datetime(df.index)\n    w = Weights().to_weights(df.rank(axis=1, pct=True))\n    return w.groupby(dates.month).transform('mean') > 0.5\n",
         "# -*- coding: utf-8 -*-\ndef strategy(data):\r\n    close = data.get('close')\r\n    return close > close.rolling(20).mean()\r\n",
+        "class Cache:\n    _shared = {}\n\n    def __init__(self):\n        self._hits, self._misses = 0, 0\n\n    @classmethod\n    def shared(cls):\n        return cls._shared\n\n    def _key(self, k):\n        self._hits += 1\n        return (k, self._hits, self._misses)\n",
         "import pandas as pd\n\x0c\ndef strategy(data):\n    return data.get('close') > 0\n",
         "import numpy as np\nimport pandas as pd\n\n\ndef strategy(data):\n    close = data.get('close')\n    _, n = close.shape\n    out = close.agg(['mean', 'std'])\n    z = close.resample('M').agg({'A': 'last'}) if 'A' in close else close\n    return (close - out.loc['mean']) / out.loc['std'] > np.log(n) * 0 + (z is not None)\n",
     ]);
