@@ -1052,20 +1052,28 @@ fn dunder_words(s: &str) -> Vec<String> {
     out
 }
 
-/// Whether a format template has a field like `{0.attr}` or `{x[key]}`.
+/// Whether a format template has a field like `{0.attr}` or `{x[key]}`,
+/// including fields nested in a format spec (`{0:{1.attr}}`).
 fn format_reads_attributes(s: &str) -> bool {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '{' {
-            if chars.peek() == Some(&'{') {
-                chars.next();
-                continue;
+        if c != '{' {
+            continue;
+        }
+        if chars.peek() == Some(&'{') {
+            chars.next();
+            continue;
+        }
+        // The field name ends at a conversion, a spec, the end of the field,
+        // or a nested field; the scan then goes on inside the spec.
+        while let Some(&n) = chars.peek() {
+            if matches!(n, ':' | '!' | '}' | '{') {
+                break;
             }
-            let field: String = chars.by_ref().take_while(|c| *c != '}').collect();
-            let name = field.split([':', '!']).next().unwrap_or("");
-            if name.contains('.') || name.contains('[') {
+            if n == '.' || n == '[' {
                 return true;
             }
+            chars.next();
         }
     }
     false
@@ -1096,7 +1104,9 @@ mod tests {
     fn format_fields() {
         assert!(format_reads_attributes("{0.__class__}"));
         assert!(format_reads_attributes("{x[0]}"));
-        assert!(!format_reads_attributes("{:.2f} {name!r} {{literal}}"));
+        assert!(!format_reads_attributes("{:.2f} {name!r} {{literal}} {0:{1}.{2}f}"));
+        assert!(format_reads_attributes("{0:{1.real}}"));
+        assert!(format_reads_attributes("{0:>{width.x}}"));
     }
 
     #[test]

@@ -318,6 +318,7 @@ fn attribute_access_by_computed_string_is_refused() {
         ("print(str.format('{0.real}', 1))\n", &["FS003"]),
         ("name = 'real'\nshow = ('{0.' + name + '}').format\nprint(show(1))\n", &["FS003"]),
         ("show = '{0.real}'.format_map\n", &["FS003"]),
+        ("print('{0:{1.real}}'.format(5, 3))\n", &["FS003"]),
         (
             "def strategy(data):\n    close = data.get('close')\n    close.apply('to_csv', path_or_buf='/tmp/x')\n    return close > 0\n",
             &["FS004"],
