@@ -297,6 +297,14 @@ impl<'a> Scan<'a> {
                 _ => true,
             };
             if descend && cursor.goto_first_child() {
+                // `Optional["..."]` outside an annotation (`Alias =
+                // Optional["..."]`) is evaluated too when the alias is used
+                // in one: its strings are judged as annotations.
+                let ctx = if n.kind() == "subscript" && self.is_typing_generic(n) {
+                    Ctx { in_annotation: true, ..ctx }
+                } else {
+                    ctx
+                };
                 ancestors.push((n, ctx));
                 continue;
             }
@@ -385,6 +393,21 @@ impl<'a> Scan<'a> {
                 }
             }
         }
+    }
+
+    /// `X[...]` where `X` is a generic type (`Optional`, `typing.List`,
+    /// `list`): strings among its arguments become forward references.
+    fn is_typing_generic(&self, subscript: Node) -> bool {
+        let Some(value) = subscript.child_by_field_name("value") else { return false };
+        let last = match value.kind() {
+            "identifier" => value,
+            "attribute" => match value.child_by_field_name("attribute") {
+                Some(a) => a,
+                None => return false,
+            },
+            _ => return false,
+        };
+        TYPING_GENERICS.contains(&self.text(last))
     }
 
     /// `self` and `cls` are bound only as the first parameter of a method:
@@ -838,6 +861,63 @@ fn annotation_problem(value: &str) -> Option<String> {
     }
     None
 }
+
+/// Generic types whose string arguments `typing.get_type_hints` evaluates
+/// (`Literal` is not among them: its strings stay strings).
+const TYPING_GENERICS: &[&str] = &[
+    "Optional",
+    "Union",
+    "List",
+    "Dict",
+    "Tuple",
+    "Set",
+    "FrozenSet",
+    "Type",
+    "Callable",
+    "Annotated",
+    "ClassVar",
+    "Final",
+    "Sequence",
+    "MutableSequence",
+    "Mapping",
+    "MutableMapping",
+    "Iterable",
+    "Iterator",
+    "Generator",
+    "AsyncGenerator",
+    "DefaultDict",
+    "OrderedDict",
+    "Counter",
+    "Deque",
+    "ChainMap",
+    "Awaitable",
+    "Coroutine",
+    "AsyncIterable",
+    "AsyncIterator",
+    "Collection",
+    "Container",
+    "Reversible",
+    "AbstractSet",
+    "MutableSet",
+    "KeysView",
+    "ValuesView",
+    "ItemsView",
+    "ContextManager",
+    "AsyncContextManager",
+    "TypeGuard",
+    "Concatenate",
+    "Unpack",
+    "Required",
+    "NotRequired",
+    "Generic",
+    "Protocol",
+    "list",
+    "dict",
+    "tuple",
+    "set",
+    "frozenset",
+    "type",
+];
 
 /// Keywords that would make a string annotation an expression (`None`,
 /// `True` and `False` are values a type may name).

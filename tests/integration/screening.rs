@@ -422,6 +422,15 @@ fn string_annotations_evaluated_at_run_time_are_refused() {
         ("from typing import List\ndef k(x: List[\"np.lib.npyio\"]):\n    pass\n", &["FS008"]),
         ("def k(x: 'np.lib._datasource'):\n    pass\n", &["FS008"]),
         ("def k(x: 'o\\x70en'):\n    pass\n", &["FS008"]),
+        // Forward references built outside an annotation and used in one.
+        (
+            "from functools import singledispatch\nfrom typing import Optional\n\
+             Alias = Optional[\"print(1) or int\"]\n@singledispatch\ndef f(x):\n    return x\n\
+             @f.register\ndef _(x: Alias):\n    return x\n",
+            &["FS008"],
+        ),
+        ("import typing\nU = typing.Union[\"sum([1]) and int\", None]\n", &["FS008"]),
+        ("Pair = tuple[\"int if 1 else str\", int]\n", &["FS008"]),
     ]);
 }
 
