@@ -112,6 +112,9 @@ pub const FORBIDDEN_NAMES: &[&str] = &[
     "help",
     "exit",
     "quit",
+    "license",
+    "credits",
+    "copyright",
 ];
 
 /// The default import allow-list. `time` is allowed: `time.sleep` can only
@@ -327,7 +330,13 @@ pub const COMPUTED_ACCESS: &[&str] = &[
     "ForwardRef",
     "get_annotations",
     "import_optional_dependency",
+    "lookfor",
 ];
+
+/// numpy views that ignore the array's bounds: `as_strided` reads and
+/// writes any memory of the process (and could switch off a runtime layer
+/// from inside); `sliding_window_view` is the bounds-checked equivalent.
+pub const RAW_MEMORY: &[&str] = &["as_strided"];
 
 /// Functions that read source files by name: `warnings.formatwarning(m, c,
 /// '/etc/passwd', 1)` returns the file's first line (through `linecache`).
@@ -438,6 +447,7 @@ pub const FILE_IO: &[&str] = &[
     "dump",
     "ExcelFile",
     "NpzFile",
+    "show_versions",
 ];
 
 /// Frame, code-object and traceback walks.
@@ -477,6 +487,7 @@ pub fn is_dangerous_attribute(name: &str) -> bool {
         || FRAME_WALKS.contains(&name)
         || COMPUTED_ACCESS.contains(&name)
         || SOURCE_READERS.contains(&name)
+        || RAW_MEMORY.contains(&name)
 }
 
 pub fn is_dunder(name: &str) -> bool {

@@ -549,13 +549,30 @@ impl<'a> Scan<'a> {
     /// and pandas methods that dispatch on a method name given as a string.
     fn call(&mut self, n: Node<'a>) {
         let Some(f) = n.child_by_field_name("function") else { return };
-        if f.kind() != "attribute" {
-            return;
-        }
-        let Some(attr) = f.child_by_field_name("attribute") else { return };
-        let method = self.name(attr);
         let Some(args) = n.child_by_field_name("arguments") else { return };
         if args.kind() != "argument_list" {
+            return;
+        }
+        let attr = match f.kind() {
+            "attribute" => match f.child_by_field_name("attribute") {
+                Some(a) => a,
+                None => return,
+            },
+            "identifier" => f,
+            _ => return,
+        };
+        let method = self.name(attr);
+        if method == "ndarray" && self.builds_raw_view(args) {
+            self.report(
+                Rule::DangerousAttribute,
+                "`ndarray(...)` with a buffer, offset or strides can view memory outside any array; \
+                 use `np.array`/`np.zeros` and `sliding_window_view`"
+                    .into(),
+                attr,
+            );
+            return;
+        }
+        if f.kind() != "attribute" {
             return;
         }
         if is_writer_name(&method) && !is_file_io(&method) {
@@ -568,7 +585,52 @@ impl<'a> Scan<'a> {
             }
         } else if STRING_DISPATCH.contains(&method.as_str()) {
             self.dispatch_strings(args, 0);
+            self.dispatch_computed(args, attr, &method);
         }
+    }
+
+    /// `df.apply("to_" + "csv", path_or_buf=...)`: a method name built at
+    /// run time, or a path keyword that only a writer would take.
+    fn dispatch_computed(&mut self, args: Node<'a>, attr: Node<'a>, method: &str) {
+        let mut c = args.walk();
+        let children: Vec<Node<'a>> = args.named_children(&mut c).collect();
+        let built = children.first().is_some_and(|a| match a.kind() {
+            "binary_operator" | "concatenated_string" => true,
+            "string" => a.named_children(&mut a.walk()).any(|p| p.kind() == "interpolation"),
+            "call" => a
+                .child_by_field_name("function")
+                .and_then(|f| f.child_by_field_name("attribute"))
+                .is_some_and(|m| matches!(self.text(m), "join" | "replace" | "lower" | "upper" | "strip" | "format")),
+            _ => false,
+        });
+        let path = children.iter().any(|a| {
+            a.kind() == "keyword_argument"
+                && a.child_by_field_name("name").is_some_and(|k| PATH_KEYWORDS.contains(&self.name(k).as_str()))
+        });
+        if built || path {
+            self.report(
+                Rule::DangerousAttribute,
+                format!(
+                    "`.{method}()` with a method name built at run time or a file argument: pandas would look \
+                     the name up and call it; pass a function or a literal name (`'mean'`)"
+                ),
+                attr,
+            );
+        }
+    }
+
+    /// `ndarray(shape, dtype, buffer, offset, strides)` given any of the last three.
+    fn builds_raw_view(&self, args: Node) -> bool {
+        let mut c = args.walk();
+        let children: Vec<Node> = args.named_children(&mut c).collect();
+        let positional = children.iter().filter(|a| a.kind() != "keyword_argument" && a.kind() != "comment").count();
+        positional > 2
+            || children.iter().any(|a| {
+                matches!(a.kind(), "list_splat" | "dictionary_splat")
+                    || (a.kind() == "keyword_argument"
+                        && a.child_by_field_name("name")
+                            .is_some_and(|k| matches!(self.text(k), "buffer" | "offset" | "strides")))
+            })
     }
 
     /// A positional argument, a splat, or a keyword that names a file.
@@ -949,6 +1011,7 @@ fn why_forbidden(name: &str) -> &'static str {
             "it reaches attributes by computed name; access them directly"
         }
         "memoryview" => "it exposes raw memory",
+        "license" | "credits" | "copyright" => "it reads files and is interactive",
         _ => "it is interactive or ends the interpreter",
     }
 }
@@ -968,7 +1031,11 @@ fn writer_message(name: &str) -> String {
 }
 
 fn dangerous_message(name: &str) -> String {
-    if COMPUTED_ACCESS.contains(&name) {
+    if RAW_MEMORY.contains(&name) {
+        format!("`{name}` makes views outside the array's memory; use `np.lib.stride_tricks.sliding_window_view`")
+    } else if name == "lookfor" {
+        "`lookfor` imports modules by name".to_string()
+    } else if COMPUTED_ACCESS.contains(&name) {
         format!("`{name}` reaches attributes or evaluates names given as strings; access attributes directly")
     } else if SOURCE_READERS.contains(&name) {
         format!("`{name}` reads source files by name; use `warnings.warn(...)` to report")

@@ -114,6 +114,7 @@ attacks! {
     help_call: "FS002" => "help(str)\n";
     exit_call: "FS002" => "exit(0)\n";
     quit_call: "FS002" => "quit()\n";
+    license_call: "FS002" => "license()\n";
     fullwidth_eval: "FS002" => "ｅｖａｌ('1+1')\n";
     mathematical_bold_eval: "FS002" => "\u{1d41e}val('1')\n";
     from_builtins_import_eval_name: "FS002" => "from numpy import eval\n";
@@ -327,6 +328,18 @@ fn attribute_access_by_computed_string_is_refused() {
             "def strategy(data):\n    close = data.get('close')\n    return close.agg(['mean', '_constructor'])\n",
             &["FS004"],
         ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    close.apply('to_' + 'csv', path_or_buf='/tmp/x')\n    return close > 0\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    name = 'csv'\n    close.agg(f'to_{name}')\n    return close > 0\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    close.transform(''.join(['q', 'uery']), 'A > 1')\n    return close > 0\n",
+            &["FS004"],
+        ),
     ]);
 }
 
@@ -466,6 +479,21 @@ fn file_writers_on_frames_and_arrays_are_refused() {
 }
 
 #[test]
+fn raw_memory_views_are_refused() {
+    assert_class(&[
+        (
+            "import numpy as np\nv = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(10**6,), strides=(1,))\n",
+            &["FS004"],
+        ),
+        ("from numpy.lib.stride_tricks import as_strided\n", &["FS004"]),
+        ("import numpy as np\nbase = np.zeros(4)\nv = np.ndarray((10**6,), np.uint8, base, 0, (1,))\n", &["FS004"]),
+        ("import numpy as np\nv = np.ndarray(shape=(8,), buffer=np.zeros(1), offset=-4096)\n", &["FS004"]),
+        ("from numpy import ndarray\nv = ndarray((8,), strides=(-8,))\n", &["FS004"]),
+        ("import numpy as np\nnp.lookfor('x', module='antigravity')\n", &["FS004"]),
+    ]);
+}
+
+#[test]
 fn sources_cpython_reads_differently_are_screened_as_cpython_reads_them() {
     assert_class(&[
         // A lone CR ends the comment for CPython (tree-sitter kept reading it).
@@ -540,6 +568,7 @@ def strategy(data):
         "# -*- coding: utf-8 -*-\ndef strategy(data):\r\n    close = data.get('close')\r\n    return close > close.rolling(20).mean()\r\n",
         "class Cache:\n    _shared = {}\n\n    def __init__(self):\n        self._hits, self._misses = 0, 0\n\n    @classmethod\n    def shared(cls):\n        return cls._shared\n\n    def _key(self, k):\n        self._hits += 1\n        return (k, self._hits, self._misses)\n",
         "import pandas as pd\n\x0c\ndef strategy(data):\n    return data.get('close') > 0\n",
+        "import numpy as np\nfrom numpy.lib.stride_tricks import sliding_window_view\n\n\ndef strategy(data):\n    close = data.get('close')\n    windows = sliding_window_view(close.to_numpy(), 5, axis=0)\n    empty = np.ndarray((2, 2))\n    return close > windows.mean() + empty.size * 0\n",
         "import numpy as np\nimport pandas as pd\n\n\ndef strategy(data):\n    close = data.get('close')\n    _, n = close.shape\n    out = close.agg(['mean', 'std'])\n    z = close.resample('M').agg({'A': 'last'}) if 'A' in close else close\n    return (close - out.loc['mean']) / out.loc['std'] > np.log(n) * 0 + (z is not None)\n",
     ]);
 }
