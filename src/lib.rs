@@ -10,6 +10,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod exec;
+pub mod fsread;
 pub mod harness;
 pub mod image;
 pub mod monitor;
