@@ -7,6 +7,7 @@
 mod attacks;
 mod cli;
 mod compat;
+mod hostile_inputs;
 mod lifecycle;
 mod monitor;
 mod podman;
