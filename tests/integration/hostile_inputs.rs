@@ -297,3 +297,53 @@ fn the_config_fuzz_corpus_replays_without_panics() {
         let _ = finsandbox::config::parse_file(&path, &text);
     }
 }
+
+/// Writes the position seeds of the fuzz corpus (the hostile files above,
+/// and valid ones to mutate from). Run by hand when the writer changes:
+/// `cargo nextest run --run-ignored only -E 'test(write_position_seeds)'`.
+#[test]
+#[ignore = "regenerates fuzz/corpus/position seeds"]
+fn write_position_seeds() {
+    let dir = root().join("fuzz/corpus/position");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let small = || File {
+        columns: vec![Column::dates(&[19000, 19001, 19002]), Column::doubles("AAA", &[0.5, f64::NAN, 1.0])],
+        num_rows: 3,
+        group_rows: None,
+    };
+    let mut seeds: Vec<(&str, Vec<u8>)> = vec![("valid-crafted", craft::write(&small()))];
+    let mut f = small();
+    f.num_rows = 1 << 62;
+    seeds.push(("rows-2-pow-62", craft::write(&f)));
+    let mut f = small();
+    f.num_rows = 1 << 40;
+    f.group_rows = Some(1 << 40);
+    seeds.push(("rows-2-pow-40", craft::write(&f)));
+    let mut f = small();
+    f.columns[1].pages = vec![
+        Page::dictionary(1, craft::plain_f64(&[1.0])),
+        Page::data(3, craft::RLE_DICTIONARY, craft::dictionary_indices(3)),
+    ];
+    seeds.push(("dictionary", craft::write(&f)));
+    f.columns[1].hide_dictionary = true;
+    seeds.push(("dictionary-hidden", craft::write(&f)));
+    let mut f = small();
+    f.columns[1].codec = craft::SNAPPY;
+    f.columns[1].pages[0].uncompressed = Some(i32::MAX);
+    seeds.push(("snappy-2gb-claim", craft::write(&f)));
+    let mut f = small();
+    f.columns[1].physical = craft::INT64;
+    seeds.push(("wrong-type", craft::write(&f)));
+    let mut f = small();
+    f.columns[1].optional = true;
+    let mut body = 2u32.to_le_bytes().to_vec();
+    body.extend(craft::rle_run(3, 1, 1));
+    body.extend(craft::plain_f64(&[0.25, 0.5, 0.75]));
+    f.columns[1].pages = vec![Page::data(3, craft::PLAIN, body)];
+    seeds.push(("optional-levels", craft::write(&f)));
+    let good = craft::write(&small());
+    seeds.push(("truncated", good[..good.len() - 9].to_vec()));
+    for (name, bytes) in seeds {
+        std::fs::write(dir.join(name), bytes).expect("write seed");
+    }
+}
