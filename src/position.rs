@@ -94,13 +94,21 @@ pub struct Bounds {
 
 impl Default for Bounds {
     /// Without market data: 131,072 rows (over 350 years of calendar days),
-    /// 65,536 symbols, and 2^25 cells (256 MiB decoded, the size of the
+    /// 16,384 symbols (twice any exchange's listings), and 2^25 cells (256 MiB decoded, the size of the
     /// largest payload the host accepts). A 3,700-day × 2,000-symbol
     /// position (7.4 M cells) fits with room to spare.
     fn default() -> Self {
-        Bounds { max_rows: 1 << 17, max_columns: 1 << 16, max_cells: 1 << 25 }
+        Bounds { max_rows: 1 << 17, max_columns: 1 << 14, max_cells: 1 << 25 }
     }
 }
+
+/// Footer bytes allowed per column, and in all besides: pyarrow's footer
+/// holds about 80 bytes per column plus twice the column's name. The
+/// footer is parsed into structures about 20 times its size (a column
+/// chunk is ~25 bytes of Thrift and ~450 bytes decoded), so its length is
+/// checked against the column bound before the reader parses it.
+const FOOTER_PER_COLUMN: usize = 512;
+const FOOTER_BASE: usize = 64 << 10;
 
 /// Position rows a market allows beyond one per calendar day of its span:
 /// two years, for positions indexed on a calendar wider than the data
@@ -155,6 +163,8 @@ impl Position {
     #[doc(hidden)]
     pub fn decode_unguarded(payload: Vec<u8>, bounds: &Bounds) -> Result<Position, String> {
         let size = payload.len() as u64;
+        check_footer_length(&payload, bounds)?;
+        check_schema_shape(&payload, bounds)?;
         let reader =
             SerializedFileReader::new(Bytes::from(payload)).map_err(|e| format!("unreadable position: {e}"))?;
         let md = reader.metadata();
@@ -294,6 +304,210 @@ impl Position {
             h.update(bits.to_le_bytes());
         }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The footer's length (the 4 bytes before the closing magic) against
+/// [`FOOTER_PER_COLUMN`] per allowed column: a footer is parsed whole, so
+/// this is the one claim checked before the reader sees it. Anything
+/// shorter than a footer is left to the reader's own error.
+fn check_footer_length(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
+    let Some(len) = payload.len().checked_sub(8).and_then(|at| payload.get(at..at + 4)) else {
+        return Ok(());
+    };
+    let footer = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let cap = bounds.max_columns.saturating_add(1).saturating_mul(FOOTER_PER_COLUMN).saturating_add(FOOTER_BASE);
+    if footer > cap {
+        return Err(format!(
+            "the position's metadata is {footer} bytes, more than the {cap} its {} columns at most allow",
+            bounds.max_columns + 1
+        ));
+    }
+    Ok(())
+}
+
+/// The schema's shape, read from the footer's Thrift by [`FooterScan`]
+/// before the reader parses it: the reader trusts each element's
+/// `num_children` (it reserves that many slots: 2^31 claimed children is a
+/// 16 GiB allocation from a 128-byte file) and recurses once per nesting
+/// level (a deep schema overflows the stack, which nothing can catch). A
+/// position is flat, so the one shape accepted is a root whose children are
+/// all the other elements, each a leaf with a type.
+fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
+    let bad = |why: &str| format!("unreadable position: {why}");
+    let n = payload.len();
+    let Some(len) = n.checked_sub(8).and_then(|at| payload.get(at..at + 4)) else {
+        return Err(bad("too short for a Parquet file"));
+    };
+    let footer = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    let start = (n - 8).checked_sub(footer).ok_or_else(|| bad("the footer is longer than the file"))?;
+    let elements = FooterScan { buf: &payload[start..n - 8], pos: 0 }.schema().map_err(|e| bad(&e))?;
+    let (root, leaves) = elements.split_first().ok_or_else(|| bad("an empty schema"))?;
+    if leaves.len() > bounds.max_columns + 1 {
+        return Err(format!(
+            "the position has {} symbol columns, more than the {} the market data allows",
+            leaves.len() - 1,
+            bounds.max_columns
+        ));
+    }
+    if root.num_children != Some(leaves.len() as i64) {
+        return Err(
+            "nested or inconsistent position schema (a position is flat: a date and one column per symbol)".into()
+        );
+    }
+    if leaves.iter().any(|e| !e.typed || !matches!(e.num_children, None | Some(0))) {
+        return Err("nested position columns (a position is flat: a date and one column per symbol)".into());
+    }
+    Ok(())
+}
+
+/// What [`FooterScan`] keeps of one schema element.
+struct SchemaShape {
+    typed: bool,
+    num_children: Option<i64>,
+}
+
+/// A reader of the Thrift compact protocol that keeps nothing but the
+/// schema's shape and allocates nothing a length field claims: every
+/// length is checked against the bytes left, and nesting is capped.
+struct FooterScan<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+const THRIFT_MAX_DEPTH: u32 = 32;
+
+impl FooterScan<'_> {
+    fn byte(&mut self) -> Result<u8, String> {
+        let b = *self.buf.get(self.pos).ok_or("the footer ends early")?;
+        self.pos += 1;
+        Ok(b)
+    }
+    fn varint(&mut self) -> Result<u64, String> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err("an overlong varint in the footer".into())
+    }
+    fn zigzag(&mut self) -> Result<i64, String> {
+        let v = self.varint()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+    fn skip_bytes(&mut self, n: u64) -> Result<(), String> {
+        let left = (self.buf.len() - self.pos) as u64;
+        if n > left {
+            return Err("a footer field is longer than the footer".into());
+        }
+        self.pos += n as usize;
+        Ok(())
+    }
+    /// A field header: `None` at the struct's end.
+    fn field(&mut self, last: &mut i64) -> Result<Option<(i64, u8)>, String> {
+        let b = self.byte()?;
+        if b == 0 {
+            return Ok(None);
+        }
+        let delta = i64::from(b >> 4);
+        *last = if delta == 0 { self.zigzag()? } else { *last + delta };
+        Ok(Some((*last, b & 0x0f)))
+    }
+    /// A list or set header: element type and size (at most one element per byte left).
+    fn list(&mut self) -> Result<(u8, u64), String> {
+        let b = self.byte()?;
+        let size = if b >> 4 == 15 { self.varint()? } else { u64::from(b >> 4) };
+        if size > (self.buf.len() - self.pos) as u64 {
+            return Err("a footer list claims more elements than bytes".into());
+        }
+        Ok((b & 0x0f, size))
+    }
+    fn skip(&mut self, ty: u8, depth: u32, in_list: bool) -> Result<(), String> {
+        if depth > THRIFT_MAX_DEPTH {
+            return Err("the footer nests too deeply".into());
+        }
+        match ty {
+            // Booleans: in the field header in a struct, one byte in a list.
+            1 | 2 => {
+                if in_list {
+                    self.byte()?;
+                }
+                Ok(())
+            }
+            3 => self.byte().map(drop),
+            4..=6 => self.varint().map(drop),
+            7 => self.skip_bytes(8),
+            8 => {
+                let n = self.varint()?;
+                self.skip_bytes(n)
+            }
+            9 | 10 => {
+                let (elem, size) = self.list()?;
+                for _ in 0..size {
+                    self.skip(elem, depth + 1, true)?;
+                }
+                Ok(())
+            }
+            11 => {
+                let size = self.varint()?;
+                if size == 0 {
+                    return Ok(());
+                }
+                if size > (self.buf.len() - self.pos) as u64 {
+                    return Err("a footer map claims more entries than bytes".into());
+                }
+                let kinds = self.byte()?;
+                for _ in 0..size {
+                    self.skip(kinds >> 4, depth + 1, true)?;
+                    self.skip(kinds & 0x0f, depth + 1, true)?;
+                }
+                Ok(())
+            }
+            12 => {
+                let mut last = 0;
+                while let Some((_, t)) = self.field(&mut last)? {
+                    self.skip(t, depth + 1, false)?;
+                }
+                Ok(())
+            }
+            other => Err(format!("an unknown Thrift type {other} in the footer")),
+        }
+    }
+    /// FileMetaData field 2: the schema elements' shapes.
+    fn schema(mut self) -> Result<Vec<SchemaShape>, String> {
+        let mut last = 0;
+        while let Some((id, ty)) = self.field(&mut last)? {
+            if id != 2 || ty != 9 {
+                self.skip(ty, 1, false)?;
+                continue;
+            }
+            let (elem, size) = self.list()?;
+            if elem != 12 {
+                return Err("the footer's schema is not a list of elements".into());
+            }
+            // `size` is at most the bytes left (checked in `list`).
+            let mut out = Vec::with_capacity(size as usize);
+            for _ in 0..size {
+                let mut shape = SchemaShape { typed: false, num_children: None };
+                let mut last = 0;
+                while let Some((id, ty)) = self.field(&mut last)? {
+                    match (id, ty) {
+                        (1, 5) => {
+                            self.zigzag()?;
+                            shape.typed = true;
+                        }
+                        (5, 5) => shape.num_children = Some(self.zigzag()?),
+                        _ => self.skip(ty, 2, false)?,
+                    }
+                }
+                out.push(shape);
+            }
+            return Ok(out);
+        }
+        Err("the footer has no schema".into())
     }
 }
 
@@ -1007,6 +1221,61 @@ mod hostile {
         let f = File { columns, num_rows: i64::from(rows), group_rows: None };
         let err = decode(craft::write(&f)).expect_err("too many cells");
         assert!(err.contains("cells"), "{err}");
+    }
+
+    #[test]
+    fn a_footer_larger_than_the_columns_allow_is_refused_before_parsing() {
+        // 20,000 columns with 400-byte names: a 17 MB footer that the reader
+        // would turn into hundreds of MB of metadata.
+        let long = "S".repeat(400);
+        let mut columns = vec![Column::dates(&[1])];
+        for i in 0..20_000 {
+            columns.push(Column::new(&format!("{long}{i}"), craft::DOUBLE, vec![]));
+        }
+        let bytes = craft::write(&File { columns, num_rows: 1, group_rows: None });
+        let err = decode(bytes).expect_err("footer");
+        assert!(err.contains("metadata is") && err.contains("bytes"), "{err}");
+        // Within the cap the column count is what refuses it.
+        let mut columns = vec![Column::dates(&[1])];
+        for i in 0..17_000 {
+            columns.push(Column::new(&format!("S{i}"), craft::DOUBLE, vec![]));
+        }
+        let err = decode(craft::write(&File { columns, num_rows: 1, group_rows: None })).expect_err("columns");
+        assert!(err.contains("17000 symbol columns"), "{err}");
+    }
+
+    /// Found by the fuzzer: a 128-byte file whose root claims 1.3 G
+    /// children made the reader reserve 10 GB.
+    #[test]
+    fn schema_elements_claiming_children_that_do_not_exist_are_refused() {
+        let seed = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/oom-schema-num-children"),
+        )
+        .expect("corpus file");
+        let err = decode(seed).expect_err("oom seed");
+        assert!(err.contains("schema") || err.contains("footer") || err.contains("unreadable"), "{err}");
+    }
+
+    #[test]
+    fn the_footer_scan_reads_real_footers_and_refuses_nesting() {
+        let good = super::testutil::write(&[1, 2], &[super::testutil::Col::B("A", vec![true, false])]);
+        check_schema_shape(&good, &Bounds::default()).expect("parquet-rs footer");
+        let pyarrow =
+            std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/pyarrow-float"))
+                .expect("corpus file");
+        check_schema_shape(&pyarrow, &Bounds::default()).expect("pyarrow footer");
+        // A nested schema: root -> group(1 child) -> leaf.
+        let schema = parquet::schema::parser::parse_message_type(
+            "message m { required int32 date (DATE); required group g { required double x; } }",
+        )
+        .expect("schema");
+        let mut buf = Vec::new();
+        let w =
+            parquet::file::writer::SerializedFileWriter::new(&mut buf, std::sync::Arc::new(schema), Default::default())
+                .expect("writer");
+        w.close().expect("close");
+        let err = decode(buf).expect_err("nested");
+        assert!(err.contains("flat"), "{err}");
     }
 
     #[test]

@@ -248,6 +248,18 @@ fn a_config_or_seccomp_profile_naming_a_device_or_fifo_exits_2_at_once() {
     }
 }
 
+#[test]
+fn a_data_directory_holding_a_fifo_table_exits_4_at_once() {
+    // The table files of a data directory are host-side paths too.
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::copy(market(), dir.path().join("close.parquet")).expect("copy");
+    fifo_in(dir.path(), "price.parquet");
+    let strategy = crate::support::strategy("def strategy(data):\n    return data.get('close') > 0\n");
+    let (code, json, describe) = run_bounded(os(&[&"--json", &"exec", &strategy.path, &"--data", &dir.path()]));
+    assert_eq!(code, Some(4), "{describe}");
+    assert_eq!(json["status"], "error", "{describe}");
+}
+
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = root().join("fuzz/corpus").join(target);
     let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
