@@ -13,6 +13,8 @@ const MAGIC: &[u8; 3] = b"FSB";
 const HEADER: usize = 8;
 /// The summary frame is small JSON; anything larger is not ours.
 const MAX_SUMMARY: usize = 1 << 20;
+/// What a frame header may make the decoder reserve before its payload arrives.
+const RESERVE_AHEAD: usize = 1 << 16;
 
 #[derive(Debug)]
 pub struct Decoder {
@@ -104,7 +106,10 @@ impl Decoder {
             return self.fail(format!("a {len}-byte frame of kind {} exceeds its {limit}-byte limit", kind as char));
         }
         if kind != b'O' {
-            self.buf.reserve(len);
+            // Grow with the bytes that actually arrive, not with the header's
+            // claim: a header alone must not make the host reserve up to the
+            // limit (256 MiB for a position) for a frame that never comes.
+            self.buf.reserve(len.min(RESERVE_AHEAD));
         }
         if len == 0 {
             self.end_frame(kind);
@@ -225,6 +230,37 @@ mod tests {
         assert_eq!(d.stdout.text(), "efgh");
         assert!(d.stdout.truncated());
         assert_eq!(d.stdout.total(), 8);
+    }
+
+    #[test]
+    fn a_header_alone_does_not_reserve_its_claimed_length() {
+        let mut d = Decoder::new(1024, 256 << 20);
+        let mut header = MAGIC.to_vec();
+        header.push(b'P');
+        header.extend_from_slice(&(200u32 << 20).to_be_bytes());
+        d.feed(&header);
+        d.feed(b"PAR1");
+        assert!(d.buf.capacity() <= RESERVE_AHEAD, "{}", d.buf.capacity());
+        assert_eq!(d.corrupt, None);
+        d.finish();
+        assert!(d.corrupt.as_deref().unwrap_or("").contains("middle of a frame"));
+    }
+
+    #[test]
+    fn any_chunking_decodes_the_same() {
+        let s = stream();
+        let mut whole = Decoder::new(1024, 1024);
+        whole.feed(&s);
+        whole.finish();
+        for split in 1..s.len() {
+            let mut d = Decoder::new(1024, 1024);
+            for c in s.chunks(split) {
+                d.feed(c);
+            }
+            d.finish();
+            assert_eq!((&d.position, &d.summary, &d.corrupt), (&whole.position, &whole.summary, &whole.corrupt));
+            assert_eq!(d.stdout.text(), whole.stdout.text());
+        }
     }
 
     #[test]

@@ -149,9 +149,18 @@ def encode_position(position, limit):
         )
     frame = pd.DataFrame(position)
     try:
-        index = pd.DatetimeIndex(pd.to_datetime(frame.index)).normalize()
+        index = pd.DatetimeIndex(pd.to_datetime(frame.index))
     except Exception as err:
         raise InvalidOutput(f"the position's index must hold dates: {err}")
+    # A zone-aware index keeps each timestamp's own wall-clock date: the zone
+    # is dropped, not converted. Converting to UTC first would move local
+    # midnight east of UTC to the previous day, and the next-day trading rule
+    # would then trade on the signal's own day (look-ahead). The date a
+    # strategy wrote is the date it meant; refusing zones would break
+    # strategies that localise to the exchange's zone for good reasons.
+    if index.tz is not None:
+        index = index.tz_localize(None)
+    index = index.normalize()
     if index.hasnans:
         raise InvalidOutput("the position's index has missing dates")
     if not index.is_unique:
@@ -168,6 +177,10 @@ def encode_position(position, limit):
         if is_bool:
             arrays.append(pa.array(col.to_numpy(dtype=bool), type=pa.bool_()))
             continue
+        # Complex is "numeric" to pandas, but casting it to float drops the
+        # imaginary part with only a warning; object columns may hold anything.
+        if pd.api.types.is_complex_dtype(col.dtype) or pd.api.types.is_object_dtype(col.dtype):
+            raise InvalidOutput(f"position column {name!r} is {col.dtype}, not numeric or boolean")
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
             raise InvalidOutput(f"position column {name!r} is {col.dtype}, not numeric or boolean")
         values = col.to_numpy(dtype="float64", na_value=np.nan)

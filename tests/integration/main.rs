@@ -8,6 +8,7 @@ mod attacks;
 mod batch;
 mod cli;
 mod compat;
+mod hostile_inputs;
 mod install;
 mod lifecycle;
 mod monitor;
