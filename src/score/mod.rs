@@ -9,5 +9,5 @@ mod params;
 
 pub use backtest::{run, Outcome, Params, Resample};
 pub use market::{civil, days_from_civil, load, parse_iso_date, Market};
-pub use metrics::{compute, Metrics};
+pub use metrics::{compute, compute_with, Metrics, MetricsOptions, MIN_WINDOW_DAYS};
 pub use params::params_from_sim;
