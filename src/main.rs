@@ -43,7 +43,7 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
         Command::Validate(args) => validate_command(cli, args, env),
         Command::Cleanup(args) => cleanup_command(cli, args, env, printer),
         Command::Doctor(args) => doctor_command(cli, args, env, printer),
-        Command::Data(DataCommand::Sample { out, symbols, years }) => {
+        Command::Data(DataCommand::Sample { out, symbols, years, finlab }) => {
             if *symbols == 0 || *symbols > 20_000 || !(1..=30).contains(years) {
                 return Err(error::ConfigError::Value {
                     key: "--symbols/--years".into(),
@@ -52,7 +52,8 @@ fn dispatch(cli: &Cli, env: &EnvMap, printer: &Printer) -> Result<i32> {
                 }
                 .into());
             }
-            let s = sample::write_sample(out, &sample::SampleSpec { symbols: *symbols, years: *years })
+            let spec = sample::SampleSpec { symbols: *symbols, years: *years };
+            let s = if *finlab { sample::write_finlab_sample(out, &spec) } else { sample::write_sample(out, &spec) }
                 .map_err(|message| error::InputError::Data { path: out.clone(), message })?;
             printer.note(&format!(
                 "wrote {}: {} symbols, {} trading days ({} price rows), monthly and quarterly tables",
