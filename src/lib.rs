@@ -13,6 +13,7 @@ pub mod exec;
 pub mod harness;
 pub mod image;
 pub mod monitor;
+pub mod notebook;
 pub mod position;
 pub mod report;
 pub mod sample;
