@@ -7,6 +7,7 @@
 mod attacks;
 mod cli;
 mod compat;
+mod finlab;
 mod lifecycle;
 mod monitor;
 mod podman;
