@@ -59,8 +59,7 @@ pub fn write_table(path: &Path, t: &Table) -> Result<(), String> {
                 .map_err(|e| e.to_string())?,
         ));
     }
-    let schema =
-        Arc::new(Type::group_type_builder("market").with_fields(fields).build().map_err(|e| e.to_string())?);
+    let schema = Arc::new(Type::group_type_builder("market").with_fields(fields).build().map_err(|e| e.to_string())?);
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let file = File::create(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
     let mut w = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(|e| e.to_string())?;

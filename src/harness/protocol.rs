@@ -155,12 +155,8 @@ mod tests {
         crate::sample::write_finlab_sample(dir.path(), &crate::sample::SampleSpec { symbols: 3, years: 1 })
             .expect("sample");
         let spec = crate::score::price_spec(dir.path()).expect("spec");
-        let run = RunContext {
-            start_date: Some("2019-01-02".into()),
-            end_date: None,
-            fee_ratio: 0.002,
-            tax_ratio: 0.003,
-        };
+        let run =
+            RunContext { start_date: Some("2019-01-02".into()), end_date: None, fee_ratio: 0.002, tax_ratio: 0.003 };
         let v: serde_json::Value =
             serde_json::from_slice(&request_for("", "s.py", "/data/market", 1, &spec, &run)).expect("json");
         assert_eq!(v["prices"]["close"], "price:收盤價");

@@ -120,7 +120,11 @@ fn read_long(file: &Path, names: &[&str]) -> Result<Long, String> {
     if symbols.iter().any(Option::is_none) {
         return Err("some `symbol` values are missing".into());
     }
-    Ok(Long { dates: dates.into_iter().flatten().collect(), symbols: symbols.into_iter().flatten().collect(), values: fields })
+    Ok(Long {
+        dates: dates.into_iter().flatten().collect(),
+        symbols: symbols.into_iter().flatten().collect(),
+        values: fields,
+    })
 }
 
 /// The grid is the close table's dates × symbols; columns of other tables

@@ -188,7 +188,8 @@ mod tests {
         assert!(m.total_return.is_some() && m.max_drawdown.is_some());
         assert!(w.iter().any(|x| x.contains("60-day minimum")), "{w:?}");
         let mut w = Vec::new();
-        let curve: Vec<f64> = (0..60).map(|i| 1.0 + 0.001 * f64::from(i) * if i % 2 == 0 { 1.0 } else { 0.5 }).collect();
+        let curve: Vec<f64> =
+            (0..60).map(|i| 1.0 + 0.001 * f64::from(i) * if i % 2 == 0 { 1.0 } else { 0.5 }).collect();
         assert!(compute(&outcome(&curve), &mut w).sharpe_ratio.is_some(), "{w:?}");
         assert_eq!(MetricsOptions::default().min_window_days, 60);
     }
@@ -197,7 +198,7 @@ mod tests {
     fn a_ruined_curve_has_a_minus_100_percent_drawdown_and_zero_returns_after() {
         let mut w = Vec::new();
         let mut curve = vec![1.0, 1.2, 0.0];
-        curve.extend(std::iter::repeat(0.0).take(70));
+        curve.extend(std::iter::repeat_n(0.0, 70));
         let m = compute(&outcome(&curve), &mut w);
         assert_eq!(m.max_drawdown, Some(-1.0));
         assert_eq!(m.total_return, Some(-1.0));

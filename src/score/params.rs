@@ -179,8 +179,13 @@ mod tests {
         assert_eq!(p.resample_label().as_deref(), Some("W-WED"));
         let p = params_from_sim(&sim(&[("resample", "'QS-FEB'")]), 0.0, 0.0, &mut w).expect("ok");
         assert_eq!(p.resample_label().as_deref(), Some("Q-JAN"));
-        let p = params_from_sim(&sim(&[("resample", "['2024-02-29', '2024-01-31']"), ("upload", "False")]), 0.0, 0.0, &mut w)
-            .expect("ok");
+        let p = params_from_sim(
+            &sim(&[("resample", "['2024-02-29', '2024-01-31']"), ("upload", "False")]),
+            0.0,
+            0.0,
+            &mut w,
+        )
+        .expect("ok");
         let d = |s: &str| crate::score::parse_iso_date(s).expect("date");
         assert_eq!(p.rebalance_dates, Some(vec![d("2024-01-31"), d("2024-02-29")]));
         assert!(w.is_empty(), "{w:?}");

@@ -111,7 +111,8 @@ pub fn tables(path: &Path) -> Result<Tables, String> {
     let mut out = Vec::with_capacity(list.len());
     for (name, file) in list {
         let f = File::open(&file).map_err(|e| format!("cannot open `{}`: {e}", file.display()))?;
-        let r = SerializedFileReader::new(f).map_err(|e| format!("`{}`: not a readable Parquet file: {e}", file.display()))?;
+        let r = SerializedFileReader::new(f)
+            .map_err(|e| format!("`{}`: not a readable Parquet file: {e}", file.display()))?;
         let schema = r.metadata().file_metadata().schema_descr();
         let fields = (0..schema.num_columns())
             .map(|i| schema.column(i).name().to_string())

@@ -189,10 +189,8 @@ fn start_and_end_flags_reach_the_strategy() {
         "import json\nprint(json.dumps({'start': start_date, 'end': end_date}))\n\
          position = data.get('price:收盤價').loc[start_date:end_date] > 0\n",
     );
-    let run = exec_path(
-        &s.path,
-        &["--data", &data.display().to_string(), "--start", "2019-01-02", "--end", "2019-12-31"],
-    );
+    let run =
+        exec_path(&s.path, &["--data", &data.display().to_string(), "--start", "2019-01-02", "--end", "2019-12-31"]);
     assert_eq!(run.status(), "ok", "{}", run.describe());
     assert_eq!(run.probe()["start"], "2019-01-02");
     assert_eq!(run.probe()["end"], "2019-12-31");
