@@ -266,7 +266,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__data__subcmd__sample)
-            opts="-q -h --symbols --years --json --quiet --engine --help"
+            opts="-q -h --symbols --years --finlab --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +318,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +365,14 @@ _finsandbox() {
                     return 0
                     ;;
                 --equity-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
