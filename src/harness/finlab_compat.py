@@ -148,6 +148,16 @@ class FinlabDataFrame(pd.DataFrame):
         counts = pd.DataFrame(self).astype(float).rolling(nwindow).sum()
         return FinlabDataFrame(counts >= need)
 
+    def is_entry(self):
+        """True on the first day of each run of true values."""
+        plain = pd.DataFrame(self).fillna(False).astype(bool)
+        return FinlabDataFrame(plain & ~plain.shift(1, fill_value=False))
+
+    def is_exit(self):
+        """True on the first day after each run of true values."""
+        plain = pd.DataFrame(self).fillna(False).astype(bool)
+        return FinlabDataFrame(~plain & plain.shift(1, fill_value=False))
+
     def quantile_row(self, q):
         """The `q` quantile of each date, as a Series."""
         return pd.DataFrame(self).quantile(q, axis=1)
@@ -335,8 +345,10 @@ class Data:
         hint = f"; closest: {', '.join(close)}" if close else ""
         raise KeyError(f"unknown data key {key!r}{hint}; available: {', '.join(self.keys())}")
 
-    def get(self, key):
-        """One field as a FinlabDataFrame: dates (ascending) x symbols."""
+    def get(self, key, *args, **kwargs):
+        """One field as a FinlabDataFrame: dates (ascending) x symbols.
+        finlab's download options (`save_to_storage`, `force_download`)
+        are accepted and mean nothing offline."""
         table, field = self._resolve(key)
         if (table, field) not in self._cache:
             frame = self._frame(table)
@@ -353,10 +365,12 @@ class Data:
         key = self._price_keys.get(name)
         return self.get(key if key else name)
 
-    def _prices(self):
-        """Adjusted close, high and low (high and low scaled by adj/close),
-        from the columns the host prices with."""
+    def _prices(self, adjust=True):
+        """Close, high and low from the columns the host prices with;
+        `adjust`: the adjusted close, high and low scaled by adj/close."""
         close = self.price("close")
+        if not adjust:
+            return close, self.price("high"), self.price("low")
         try:
             adj = self.price("adj_close")
         except KeyError:
@@ -368,8 +382,10 @@ class Data:
             FinlabDataFrame(pd.DataFrame(self.price("low")) * factor),
         )
 
-    def indicator(self, name, **kw):
-        """Technical indicators from the dataset's (adjusted) prices:
+    def indicator(self, name, adjust_price=False, resample="D", market=None, **kw):
+        """Technical indicators, finlab's signature: from the raw prices the
+        host named, or with `adjust_price=True` the adjusted ones (as finlab;
+        `resample` and `market` are accepted, daily data only):
         RSI (Wilder: ewm alpha=1/n, adjust=False, of clipped changes), SMA
         (rolling mean), EMA (ewm span=n, adjust=False), MACD (EMA fast - EMA
         slow; signal = EMA of MACD; returns macd, signal, hist), BBANDS
@@ -377,7 +393,7 @@ class Data:
         (Wilder average of the true range), STOCH/KD (RSV over fastk_period;
         K and D smoothed with ewm alpha=1/slowk_period, 1/slowd_period; returns
         k, d), WILLR ((highest high - close) / (highest high - lowest low) × -100)."""
-        close, high, low = self._prices()
+        close, high, low = self._prices(adjust=bool(adjust_price))
         c, h, l = pd.DataFrame(close), pd.DataFrame(high), pd.DataFrame(low)
         name = name.upper()
         wrap = FinlabDataFrame
@@ -453,6 +469,13 @@ class _Placeholder:
         return f"<placeholder {self._what}: computed by the finsandbox host after the run>"
 
 
+class _PlaceholderStats(dict):
+    """`report.get_stats()` inside the sandbox: every key reads NaN."""
+
+    def __missing__(self, key):
+        return float("nan")
+
+
 class Report:
     """What `sim(...)` returns inside the sandbox. `display()` and `plot()`
     show nothing; `creturn` is an empty Series and `metrics` a placeholder
@@ -478,6 +501,14 @@ class Report:
     def metrics(self):
         note("report.metrics is a placeholder inside the sandbox: metrics are computed by the finsandbox host after the run")
         return _Placeholder("report.metrics")
+
+    def get_stats(self, *args, **kwargs):
+        note("report.get_stats() is a placeholder inside the sandbox (every value NaN): the finsandbox host computes the metrics after the run")
+        return _PlaceholderStats()
+
+    def get_metrics(self, *args, **kwargs):
+        note("report.get_metrics() is a placeholder inside the sandbox (every value NaN): the finsandbox host computes the metrics after the run")
+        return _PlaceholderStats()
 
     def __getattr__(self, name):
         raise AttributeError(

@@ -93,6 +93,11 @@ class Methods(unittest.TestCase):
         self.assertEqual(f.fall().iloc[:, 0].tolist(), [False, False, False, True])
         self.assertEqual(f.rise(2).iloc[:, 0].tolist(), [False, False, True, False])
 
+    def test_is_entry_and_is_exit(self):
+        f = frame({"A": [False, True, True, False]})
+        self.assertEqual(f.is_entry()["A"].tolist(), [False, True, False, False])
+        self.assertEqual(f.is_exit()["A"].tolist(), [False, False, False, True])
+
     def test_sustain(self):
         f = frame({"A": [True, True, False, True]})
         self.assertEqual(f.sustain(2).iloc[:, 0].tolist(), [False, True, False, False])
@@ -168,9 +173,11 @@ class DataAndIndicators(unittest.TestCase):
         self.assertEqual(data.get("close")["A"].tolist(), [10.0, 11.0, 10.0, 12.0, 13.0])
         self.assertEqual(data.get("etl:adj_close")["A"].iloc[0], 5.0)
         self.assertEqual(data.get("adj_close")["A"].iloc[0], 5.0)
-        # Indicators price with adj_close: RSI is scale-free, SMA is not.
+        # Indicators use the raw close unless adjust_price=True (as finlab):
+        # RSI is scale-free, SMA is not.
         self.assertAlmostEqual(data.indicator("RSI", timeperiod=2)["A"].iloc[-1], 90.0)
-        self.assertAlmostEqual(data.indicator("SMA", timeperiod=2)["A"].iloc[-1], 6.25)
+        self.assertAlmostEqual(data.indicator("SMA", timeperiod=2)["A"].iloc[-1], 12.5)
+        self.assertAlmostEqual(data.indicator("SMA", adjust_price=True, timeperiod=2)["A"].iloc[-1], 6.25)
         # The host's price columns win over the table's own guess.
         told = fc.Data(d, prices={"close": "price:開盤價"})
         self.assertEqual(told.price("close")["A"].iloc[0], 10.0)
@@ -225,8 +232,11 @@ class Sim(unittest.TestCase):
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
             self.assertIsNone(report.display())
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            self.assertTrue(np.isnan(report.get_stats()["daily_sharpe"]))
         with self.assertRaises(AttributeError) as ctx:
-            report.get_stats()
+            report.trades_of_the_host
         self.assertIn("computed by the finsandbox host", str(ctx.exception))
 
 
