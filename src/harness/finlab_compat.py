@@ -506,6 +506,10 @@ class Report:
         note("report.get_stats() is a placeholder inside the sandbox (every value NaN): the finsandbox host computes the metrics after the run")
         return _PlaceholderStats()
 
+    def get_trades(self, *args, **kwargs):
+        note("report.get_trades() is an empty placeholder inside the sandbox: trades are computed by the finsandbox host")
+        return pd.DataFrame()
+
     def get_metrics(self, *args, **kwargs):
         note("report.get_metrics() is a placeholder inside the sandbox (every value NaN): the finsandbox host computes the metrics after the run")
         return _PlaceholderStats()
