@@ -209,7 +209,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__batch)
-            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --runtime --json --quiet --engine --help"
+            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --start --end --runtime --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +248,14 @@ _finsandbox() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -495,7 +503,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__data__subcmd__sample)
-            opts="-q -h --symbols --years --json --quiet --engine --help"
+            opts="-q -h --symbols --years --finlab --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,7 +555,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,6 +602,14 @@ _finsandbox() {
                     return 0
                     ;;
                 --equity-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

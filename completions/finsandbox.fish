@@ -51,6 +51,8 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l network -
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l seccomp-profile -d 'Seccomp profile (JSON file)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l equity-out -d 'Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l start -d 'The strategy\'s pre-bound `start_date` (YYYY-MM-DD; default: the price data\'s first date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l end -d 'The strategy\'s pre-bound `end_date` (YYYY-MM-DD; default: the price data\'s last date)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l writable-root -d 'Make the root filesystem writable (needs `--allow-insecure`)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l allow-insecure -d 'Accept weakened settings (network, writable root, swap); recorded in the result'
@@ -68,6 +70,8 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l image -d
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l memory -d 'Memory limit per container, e.g. `512m`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l cpus -d 'CPU limit per container' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l start -d '`start_date` as strategies see it (YYYY-MM-DD; default: the data\'s first date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l end -d '`end_date` as strategies see it (YYYY-MM-DD; default: the data\'s last date)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l resume -d 'Skip strategies whose (source, data, effective config) already have a line in `--out`'
@@ -106,6 +110,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fi
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l symbols -d 'Number of symbols' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l years -d 'Years of daily data, from 2018' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l finlab -d 'Write the dataset shaped like finlab\'s own: tables `price`, `etl`, `monthly_revenue`, `fundamental_features`, ... with finlab\'s Chinese column names'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -s q -l quiet -d 'Print nothing on stderr but errors'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -s h -l help -d 'Print help'

@@ -230,29 +230,30 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
 
     // Read and screen everything first: rejected and resumed strategies
     // never wait for a slot.
-    let mut todo: Vec<(PathBuf, String, crate::report::ScreeningInfo)> = Vec::new();
+    let mut todo: Vec<(PathBuf, run::Source, crate::report::ScreeningInfo)> = Vec::new();
     let mut early: Vec<Line> = Vec::new();
     let mut skipped = 0;
     for path in &b.strategies {
-        let source = match run::read_strategy(path) {
+        let source = match run::load_source(path) {
             Ok(s) => s,
             Err(e) => {
                 early.push(Line::error(path, &e.into()));
                 continue;
             }
         };
-        let sha = crate::host::hex_sha256(source.as_bytes());
+        let sha = crate::host::hex_sha256(source.code.as_bytes());
         if b.resume.is_some_and(|r| r.contains(&sha, &data_sha, &config_sha)) {
             skipped += 1;
             continue;
         }
         let one = req.for_strategy(path);
-        let screening = run::screen_source(&source, &one);
+        let screening = run::screen_source(&source.code, &one);
         if screening.findings.is_empty() {
             todo.push((path.clone(), source, screening));
         } else {
-            let mut r = run::rejected(&one, &source, screening);
+            let mut r = run::rejected(&one, &source.code, screening);
             r.provenance.data_sha256 = Some(data_sha.clone());
+            r.warnings.extend(source.warnings);
             early.push(Line::Result(Box::new(r)));
         }
     }
@@ -282,8 +283,11 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some((path, source, screening)) = todo.get(i) else { return };
                 let one = req.for_strategy(path);
-                let line = match run::execute(&one, source, screening.clone(), data, pre) {
-                    Ok(r) => Ok(Line::Result(Box::new(r))),
+                let line = match run::execute(&one, &source.code, screening.clone(), data, pre) {
+                    Ok(mut r) => {
+                        r.warnings.extend(source.warnings.iter().cloned());
+                        Ok(Line::Result(Box::new(r)))
+                    }
                     Err(e @ Error::Interrupted { .. }) => Err(e),
                     Err(e @ Error::Engine(_)) => Err(e),
                     Err(e) => Ok(Line::error(path, &e)),

@@ -184,6 +184,22 @@ pub struct ExecArgs {
     /// Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`).
     #[arg(long, value_name = "FILE")]
     pub equity_out: Option<PathBuf>,
+
+    /// The strategy's pre-bound `start_date` (YYYY-MM-DD; default: the price data's first date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub start: Option<String>,
+
+    /// The strategy's pre-bound `end_date` (YYYY-MM-DD; default: the price data's last date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub end: Option<String>,
+}
+
+/// `--start`/`--end`: a `YYYY-MM-DD` date, checked before anything runs.
+fn parse_date_arg(s: &str) -> Result<String, String> {
+    match crate::score::parse_iso_date(s) {
+        Some(_) if s.trim().len() == 10 => Ok(s.trim().to_string()),
+        _ => Err(format!("`{s}` is not a YYYY-MM-DD date")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +247,14 @@ pub struct BatchArgs {
     /// Wall-clock limit per strategy, in seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<u64>,
+
+    /// `start_date` as strategies see it (YYYY-MM-DD; default: the data's first date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub start: Option<String>,
+
+    /// `end_date` as strategies see it (YYYY-MM-DD; default: the data's last date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub end: Option<String>,
 
     /// OCI runtime registered with the engine, e.g. `runsc`.
     #[arg(long, value_name = "NAME")]
@@ -297,6 +321,10 @@ pub enum DataCommand {
         /// Years of daily data, from 2018.
         #[arg(long, default_value_t = 6)]
         years: i32,
+        /// Write the dataset shaped like finlab's own: tables `price`, `etl`,
+        /// `monthly_revenue`, `fundamental_features`, ... with finlab's Chinese column names.
+        #[arg(long)]
+        finlab: bool,
     },
     /// Convert a long CSV (date,symbol,fields...) to Parquet.
     Import {

@@ -68,32 +68,11 @@ pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     Ok(out)
 }
 
-/// The file prices come from: the file itself, or in a directory
-/// `price.parquet` when it has `close`/`adj_close`, else the first table
-/// (by name) that does.
+/// The file prices come from: the file itself, or in a directory the table
+/// whose close the alias table finds (`price:close`, `price:收盤價`, ..., else
+/// `etl:adj_close`; see [`crate::score::price_spec`]).
 pub fn price_table(path: &Path) -> Result<PathBuf, String> {
-    if !path.is_dir() {
-        return Ok(path.to_path_buf());
-    }
-    let tables = tables_in(path)?;
-    let has_prices = |file: &Path| -> bool {
-        File::open(file)
-            .ok()
-            .and_then(|f| SerializedFileReader::new(f).ok())
-            .map(|r| {
-                let md = r.metadata().file_metadata();
-                let schema = md.schema_descr();
-                (0..schema.num_columns()).any(|i| matches!(schema.column(i).name(), "close" | "adj_close"))
-            })
-            .unwrap_or(false)
-    };
-    let mut ordered: Vec<&(String, PathBuf)> = tables.iter().filter(|(n, _)| n == "price").collect();
-    ordered.extend(tables.iter().filter(|(n, _)| n != "price"));
-    ordered
-        .into_iter()
-        .find(|(_, f)| has_prices(f))
-        .map(|(_, f)| f.clone())
-        .ok_or_else(|| "no table has prices (a `close` or `adj_close` column); add `price.parquet`".to_string())
+    crate::score::price_spec(path).map(|s| s.close.file)
 }
 
 fn inspect_file(canonical: &Path) -> Result<DataInfo, InputError> {

@@ -189,6 +189,9 @@ pub enum InputError {
 
     #[error("data file `{path}`: {message}")]
     Data { path: PathBuf, message: String },
+
+    #[error("strategy `{path}` cannot be read as a notebook: {message}")]
+    Notebook { path: PathBuf, message: String },
 }
 
 impl InputError {

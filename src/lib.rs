@@ -22,6 +22,7 @@ pub mod harness;
 pub mod host;
 pub mod image;
 pub mod monitor;
+pub mod notebook;
 pub mod position;
 pub mod printer;
 pub mod report;

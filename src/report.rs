@@ -135,7 +135,8 @@ pub struct RunResult {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestParams {
-    pub resample: Option<&'static str>,
+    /// `W`, `M`, `W-WED`, `Q-JAN`, `dates(N)`, or null (daily).
+    pub resample: Option<String>,
     pub stop_loss: Option<f64>,
     pub take_profit: Option<f64>,
     pub position_limit: f64,
@@ -146,14 +147,8 @@ pub struct BacktestParams {
 
 impl From<&crate::score::Params> for BacktestParams {
     fn from(p: &crate::score::Params) -> Self {
-        use crate::score::Resample;
         BacktestParams {
-            resample: p.resample.map(|r| match r {
-                Resample::Week => "W",
-                Resample::Month => "M",
-                Resample::Quarter => "Q",
-                Resample::Year => "Y",
-            }),
+            resample: p.resample_label(),
             stop_loss: p.stop_loss,
             take_profit: p.take_profit,
             position_limit: p.position_limit,

@@ -63,6 +63,8 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
             signal,
             skip_screening: false,
             equity_out: None,
+            start: args.start.clone(),
+            end: args.end.clone(),
         },
         jobs,
         fail_fast: args.fail_fast,

@@ -30,7 +30,7 @@ impl CommandOutput for Written {
     }
 }
 
-pub fn sample(out: &Path, symbols: usize, years: i32) -> Result<Written> {
+pub fn sample(out: &Path, symbols: usize, years: i32, finlab: bool) -> Result<Written> {
     if symbols == 0 || symbols > 20_000 || !(1..=30).contains(&years) {
         return Err(ConfigError::Value {
             key: "--symbols/--years".into(),
@@ -39,17 +39,23 @@ pub fn sample(out: &Path, symbols: usize, years: i32) -> Result<Written> {
         }
         .into());
     }
-    let s = sample::write_sample(out, &sample::SampleSpec { symbols, years })
+    let spec = sample::SampleSpec { symbols, years };
+    let s = if finlab { sample::write_finlab_sample(out, &spec) } else { sample::write_sample(out, &spec) }
         .map_err(|message| InputError::Data { path: out.to_path_buf(), message })?;
     Ok(Written {
         path: out.display().to_string(),
         rows: s.price_rows as u64,
         summary: format!(
-            "wrote {}: {} symbols, {} trading days ({} price rows), monthly and quarterly tables",
+            "wrote {}: {} symbols, {} trading days ({} price rows), {}",
             out.display(),
             s.symbols,
             s.days,
-            s.price_rows
+            s.price_rows,
+            if finlab {
+                "finlab-shaped tables (price, etl, monthly_revenue, fundamental_features, ...)"
+            } else {
+                "monthly and quarterly tables"
+            }
         ),
     })
 }

@@ -51,6 +51,8 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
         signal,
         skip_screening: args.skip_screening,
         equity_out: args.equity_out.clone(),
+        start: args.start.clone(),
+        end: args.end.clone(),
     };
     run::run(&request)
 }

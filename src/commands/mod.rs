@@ -37,8 +37,8 @@ pub fn dispatch(ctx: &Context) -> Result<i32> {
         Command::Validate(args) => print(ctx, &validate::validate(ctx, args)?),
         Command::Cleanup(args) => print(ctx, &cleanup::cleanup(ctx, args)?),
         Command::Doctor(args) => print(ctx, &doctor::doctor(ctx, args)?),
-        Command::Data(DataCommand::Sample { out, symbols, years }) => {
-            report(ctx, &data::sample(out, *symbols, *years)?)
+        Command::Data(DataCommand::Sample { out, symbols, years, finlab }) => {
+            report(ctx, &data::sample(out, *symbols, *years, *finlab)?)
         }
         Command::Data(DataCommand::Import { csv, out }) => report(ctx, &data::import(csv, out)?),
         Command::Image(ImageCommand::Build(args)) => report(ctx, &image::build(ctx, args)?),

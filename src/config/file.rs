@@ -29,6 +29,8 @@ pub struct FileConfig {
 pub struct ScoringSection {
     pub fee_ratio: Option<f64>,
     pub tax_ratio: Option<f64>,
+    /// Fewer trading days than this: annualised metrics are null.
+    pub min_window_days: Option<usize>,
 }
 
 /// The runtime monitor's policy (`docker stats`); names and defaults are the
@@ -230,6 +232,16 @@ impl Layer {
                     *slot = Some(x);
                 }
             }
+        }
+        if let Some(w) = cfg.scoring.as_ref().and_then(|sc| sc.min_window_days) {
+            if w > 100_000 {
+                return Err(value_err(
+                    "scoring.min_window_days",
+                    &origin,
+                    format!("`{w}` is not a number of trading days"),
+                ));
+            }
+            l.min_window_days = Some(w);
         }
         if let Some(m) = &cfg.monitoring {
             l.monitoring = Some(monitoring_settings(m, &origin)?);

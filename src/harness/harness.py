@@ -8,8 +8,12 @@ reports after that point is believed by the host beyond the position itself
 
 Input: one JSON document on stdin:
     {"protocol": 1, "source": "...", "filename": "strategy.py", "compat": "...",
-     "data_path": "/data/market", "max_position_bytes": N}
-(`compat` is finlab_compat.py, the finlab-compatible API.)
+     "data_path": "/data/market", "max_position_bytes": N,
+     "aliases": {...}, "prices": {"close": "price:收盤價", ...},
+     "run": {"start_date": "YYYY-MM-DD", "end_date": ..., "fee_ratio": x, "tax_ratio": y}}
+(`compat` is finlab_compat.py, the finlab-compatible API; `aliases` the one
+alias table, src/harness/aliases.json; `prices` the columns the host prices
+with; `run` what the strategy finds pre-bound. The last three are optional.)
 
 Output: frames on the container's stdout, nothing else:
     b"FSB" + kind (1 byte) + length (u32, big endian) + payload
@@ -206,6 +210,23 @@ def strategy_traceback(err):
 STRATEGY_FILENAME = ["strategy.py"]
 
 
+def install_compat(compat, request, recorder):
+    """Install the finlab API with the host's alias table and price columns
+    (the harness derives neither itself)."""
+    return compat.install(request["data_path"], recorder, request.get("aliases"), request.get("prices"))
+
+
+def strategy_namespace(compat, request, data, filename):
+    """The strategy's globals: exactly the names a finlab strategy generator
+    pre-binds (`data`, `sim`, `pd`, `np`, `start_date`, `end_date`,
+    `fee_ratio`, `tax_ratio`), built before the lockdown so no import
+    happens after it."""
+    import sys
+
+    sim = sys.modules["finlab.backtest"].sim
+    return compat.namespace(data, sim, filename, request.get("run"))
+
+
 def main():
     channel = Channel(os.dup(1))
     summary = {"protocol": PROTOCOL, "status": "ok", "warnings": []}
@@ -220,7 +241,7 @@ def main():
         compat = types.ModuleType("finsandbox_finlab")
         exec(compile(request["compat"], "finlab_compat.py", "exec"), compat.__dict__)
         recorder = compat.Recorder()
-        data = compat.install(request["data_path"], recorder)
+        data = install_compat(compat, request, recorder)
         filename = request.get("filename") or "strategy.py"
         STRATEGY_FILENAME[0] = filename
         source = request["source"]
@@ -229,6 +250,7 @@ def main():
         import linecache
 
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = strategy_namespace(compat, request, data, filename)
     except BaseException as err:  # the harness itself failed: not the strategy's fault
         summary["status"] = "harness_error"
         summary["error"] = {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc()}
@@ -259,17 +281,11 @@ def main():
         os._exit(3)
 
     pump = redirect_stdout(channel)
-    namespace = {"__name__": "__main__", "__file__": filename, "data": data}
     position = None
     try:
         exec(code, namespace)
-        if callable(namespace.get("strategy")):
-            position = namespace["strategy"](data)
-        elif recorder.called:
-            position = recorder.position
-        elif "position" in namespace:
-            position = namespace["position"]
-        else:
+        position = compat.pick_position(namespace, recorder, data)
+        if position is None:
             raise InvalidOutput(
                 "the strategy produced no position: define `def strategy(data): return position`, "
                 "assign a module-level `position`, or call `sim(position, ...)`"
@@ -289,6 +305,7 @@ def main():
         channel.send(b"P", payload)
     if recorder.called:
         summary["sim_params"] = recorder.params
+    summary["warnings"].extend(str(n) for n in compat.NOTES[:50])
     try:
         import resource
 

@@ -7,5 +7,5 @@ mod protocol;
 mod tail;
 
 pub use frames::Decoder;
-pub use protocol::{request, Summary, SummaryError, SummaryStatus, PROTOCOL_STR, SOURCE};
+pub use protocol::{request, request_for, RunContext, Summary, SummaryError, SummaryStatus, PROTOCOL_STR, SOURCE};
 pub use tail::Tail;

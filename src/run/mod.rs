@@ -54,6 +54,25 @@ pub struct Request<'a> {
     pub skip_screening: bool,
     /// Where to write the daily equity curve (CSV or Parquet), if anywhere.
     pub equity_out: Option<PathBuf>,
+    /// `start_date` / `end_date` as the strategy sees them (`--start`,
+    /// `--end`); `None`: the data's own range.
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+/// The code that runs (and is screened) and the host's notes on it: a
+/// notebook's code cells in order, a script without its IPython magics.
+pub struct Source {
+    pub code: String,
+    pub warnings: Vec<String>,
+}
+
+/// Read the strategy and prepare what will run: exactly what screening sees.
+pub fn load_source(path: &Path) -> Result<Source, InputError> {
+    let raw = read_strategy(path)?;
+    let prepared = crate::notebook::prepare(path, &raw)
+        .map_err(|message| InputError::Notebook { path: path.to_path_buf(), message })?;
+    Ok(Source { code: prepared.code, warnings: prepared.warnings })
 }
 
 impl Request<'_> {
@@ -67,19 +86,24 @@ impl Request<'_> {
             signal: Arc::clone(&self.signal),
             skip_screening: self.skip_screening,
             equity_out: None,
+            start: self.start.clone(),
+            end: self.end.clone(),
         }
     }
 }
 
 pub fn run(req: &Request) -> Result<RunResult, Error> {
-    let source = read_strategy(req.strategy)?;
-    let screening = screen_source(&source, req);
-    if !screening.findings.is_empty() {
-        return Ok(rejected(req, &source, screening));
-    }
-    let data = inspect_data(req.data)?;
-    let pre = preflight(req, req.settings.sweep_on_start)?;
-    execute(req, &source, screening, &data, &pre)
+    let source = load_source(req.strategy)?;
+    let screening = screen_source(&source.code, req);
+    let mut result = if screening.findings.is_empty() {
+        let data = inspect_data(req.data)?;
+        let pre = preflight(req, req.settings.sweep_on_start)?;
+        execute(req, &source.code, screening, &data, &pre)?
+    } else {
+        rejected(req, &source.code, screening)
+    };
+    result.warnings.extend(source.warnings);
+    Ok(result)
 }
 
 /// The result for a strategy the screening refused: no container started.
@@ -193,7 +217,17 @@ fn start_and_supervise(
     let args = engine::run_args(req.settings, spec);
     let filename =
         req.strategy.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "strategy.py".into());
-    let input = harness::request(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES);
+    // The host says where the prices are (one alias table for both sides)
+    // and what the pre-bound names hold.
+    let prices = crate::score::price_spec(&spec.data_path)
+        .map_err(|message| InputError::Data { path: spec.data_path.clone(), message })?;
+    let context = harness::RunContext {
+        start_date: req.start.clone(),
+        end_date: req.end.clone(),
+        fee_ratio: req.settings.fee_ratio,
+        tax_ratio: req.settings.tax_ratio,
+    };
+    let input = harness::request_for(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
     let observed = supervise::supervise(req, &args, input, &name)?;

@@ -48,7 +48,8 @@ pub fn score(v: &mut Verdict, data: &Path, s: &Settings) -> Option<Scored> {
     match crate::score::run(&market, &position, &params) {
         Ok(outcome) => {
             warnings.extend(outcome.warnings.iter().cloned());
-            let metrics = crate::score::compute(&outcome, &mut warnings);
+            let opts = crate::score::MetricsOptions { min_window_days: s.min_window_days };
+            let metrics = crate::score::compute_with(&outcome, &opts, &mut warnings);
             Some(Scored { metrics, params: BacktestParams::from(&params), outcome, warnings })
         }
         Err(why) => {

@@ -58,6 +58,8 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
         signal,
         skip_screening: true,
         equity_out: None,
+        start: None,
+        end: None,
     };
     let result = match crate::run::run(&request) {
         Ok(r) => r,

@@ -8,6 +8,7 @@ mod attacks;
 mod batch;
 mod cli;
 mod compat;
+mod finlab;
 mod hostile_inputs;
 mod install;
 mod lifecycle;
