@@ -38,7 +38,7 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
 /// A directory of tables: each `*.parquet` must pass [`inspect_file`]; one
 /// must hold prices (see [`price_table`]).
 fn inspect_dir(dir: &Path) -> Result<DataInfo, String> {
-    let tables = tables_in(dir)?;
+    let tables = crate::score::tables_in(dir)?;
     if tables.is_empty() {
         return Err("is a directory without `.parquet` tables".into());
     }
@@ -51,21 +51,6 @@ fn inspect_dir(dir: &Path) -> Result<DataInfo, String> {
     }
     price_table(dir)?;
     Ok(DataInfo { path: dir.to_path_buf(), rows, fields })
-}
-
-/// `(table name, file)` for each `TABLE.parquet`, sorted by name.
-pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list: {e}"))? {
-        let p = entry.map_err(|e| e.to_string())?.path();
-        if p.extension().is_some_and(|x| x == "parquet") {
-            if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
-                out.push((stem.to_string(), p.clone()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// The file prices come from: the file itself, or in a directory the table

@@ -57,17 +57,7 @@ pub fn stage(data: &Path, run_id: &str) -> std::io::Result<Stage> {
 
 /// The `*.parquet` regular files directly in `dir`; nothing else.
 pub fn tables(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        let is_table = path.extension().is_some_and(|e| e == "parquet") && entry.file_type()?.is_file();
-        if is_table {
-            out.push(path);
-        }
-    }
-    out.sort();
-    Ok(out)
+    crate::score::tables_in(dir).map(|t| t.into_iter().map(|(_, p)| p).collect()).map_err(std::io::Error::other)
 }
 
 /// The content hash of the data a run sees: the file, or each table's

@@ -13,6 +13,9 @@ pub struct CgroupFiles {
     cpu: PathBuf,
     /// v1 `memory.oom_control` or v2 `memory.events`: both have `oom_kill N`.
     oom: PathBuf,
+    /// v1: the directory holding `cpu.cfs_quota_us`; v2: the cgroup itself
+    /// (`cpu.max`).
+    cpu_limit_dir: PathBuf,
     v2: bool,
 }
 
@@ -35,9 +38,15 @@ impl CgroupFiles {
                     .map(|c| root.join(c).join(&rel).join("cpuacct.usage"))
                     .find(|p| p.exists())
                     .unwrap_or_default();
+                let cpu_limit_dir = ["cpu,cpuacct", "cpu"]
+                    .iter()
+                    .map(|c| root.join(c).join(&rel))
+                    .find(|d| d.join("cpu.cfs_quota_us").exists())
+                    .unwrap_or_default();
                 return Some(CgroupFiles {
                     memory_peak: m.join("memory.max_usage_in_bytes"),
                     cpu,
+                    cpu_limit_dir,
                     oom: m.join("memory.oom_control"),
                     v2: false,
                 });
@@ -52,6 +61,7 @@ impl CgroupFiles {
         for d in v2 {
             if d.join("memory.peak").exists() || d.join("cpu.stat").exists() {
                 return Some(CgroupFiles {
+                    cpu_limit_dir: d.clone(),
                     memory_peak: d.join("memory.peak"),
                     cpu: d.join("cpu.stat"),
                     oom: d.join("memory.events"),
@@ -60,6 +70,17 @@ impl CgroupFiles {
             }
         }
         None
+    }
+
+    /// The CPU quota the kernel enforces, in CPUs (`None`: unlimited or
+    /// unreadable).
+    pub fn cpu_quota(&self) -> Option<f64> {
+        let read = |f: &str| std::fs::read_to_string(self.cpu_limit_dir.join(f)).ok();
+        if self.v2 {
+            parse_cpu_max(&read("cpu.max")?)
+        } else {
+            parse_cfs(&read("cpu.cfs_quota_us")?, &read("cpu.cfs_period_us")?)
+        }
     }
 
     pub fn oom_kills(&self) -> u64 {
@@ -88,9 +109,33 @@ impl CgroupFiles {
     }
 }
 
+/// cgroup v2 `cpu.max`: `QUOTA PERIOD` in microseconds, or `max PERIOD`.
+pub fn parse_cpu_max(text: &str) -> Option<f64> {
+    let mut f = text.split_whitespace();
+    let quota: f64 = f.next()?.parse().ok()?;
+    let period: f64 = f.next()?.parse().ok()?;
+    (period > 0.0).then(|| quota / period)
+}
+
+/// cgroup v1 `cpu.cfs_quota_us` (-1: unlimited) over `cpu.cfs_period_us`.
+pub fn parse_cfs(quota: &str, period: &str) -> Option<f64> {
+    let quota: f64 = quota.trim().parse().ok()?;
+    let period: f64 = period.trim().parse().ok()?;
+    (quota > 0.0 && period > 0.0).then(|| quota / period)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_quotas_parse_in_both_versions() {
+        assert_eq!(parse_cpu_max("50000 100000\n"), Some(0.5));
+        assert_eq!(parse_cpu_max("max 100000\n"), None);
+        assert_eq!(parse_cfs("150000\n", "100000\n"), Some(1.5));
+        assert_eq!(parse_cfs("-1\n", "100000\n"), None);
+        assert_eq!(parse_cfs("garbage", "100000"), None);
+    }
 
     const ID: &str = "169ae87a9a08169ae87a9a08169ae87a9a08169ae87a9a08169ae87a9a081234";
 

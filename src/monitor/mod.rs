@@ -2,9 +2,10 @@
 //! cgroup counters, and the live monitor that ties them to one run. The
 //! `docker stats` stream and its parsing live in the engine.
 
-mod cgroup;
+pub mod cgroup;
 mod live;
 mod policy;
 
+pub use cgroup::{parse_cfs, parse_cpu_max, CgroupFiles};
 pub use live::{Monitor, Report};
 pub use policy::{KillPolicy, Violation};

@@ -12,4 +12,6 @@ pub use backtest::{run, Outcome, Params, Resample};
 pub use market::{civil, days_from_civil, load, parse_iso_date, Market};
 pub use metrics::{compute, compute_with, Metrics, MetricsOptions, MIN_WINDOW_DAYS};
 pub use params::params_from_sim;
-pub use prices::{alias_groups, alias_groups_json, price_spec, resolve, tables, Column, PriceSpec, ALIASES_JSON};
+pub use prices::{
+    alias_groups, alias_groups_json, price_spec, resolve, tables, tables_in, Column, PriceSpec, ALIASES_JSON,
+};

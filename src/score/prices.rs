@@ -107,7 +107,7 @@ pub type Tables = Vec<(String, PathBuf, Vec<String>)>;
 /// The tables of a dataset and their field columns (footers only).
 pub fn tables(path: &Path) -> Result<Tables, String> {
     let list: Vec<(String, PathBuf)> =
-        if path.is_dir() { crate::data::tables_in(path)? } else { vec![(String::new(), path.to_path_buf())] };
+        if path.is_dir() { tables_in(path)? } else { vec![(String::new(), path.to_path_buf())] };
     let mut out = Vec::with_capacity(list.len());
     for (name, file) in list {
         let f = File::open(&file).map_err(|e| format!("cannot open `{}`: {e}", file.display()))?;
@@ -165,6 +165,23 @@ pub fn price_spec(path: &Path) -> Result<PriceSpec, String> {
         low: resolve("low", &tables),
         adj_close,
     })
+}
+
+/// `(table name, file)` for each `TABLE.parquet`, sorted by name.
+pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list: {e}"))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let p = entry.path();
+        // Regular files only: a directory or a FIFO named `x.parquet` is not a table.
+        if p.extension().is_some_and(|x| x == "parquet") && entry.file_type().is_ok_and(|t| t.is_file()) {
+            if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
+                out.push((stem.to_string(), p.clone()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -214,7 +214,7 @@ fn finlab_api_used_by_real_scripts_works_and_placeholders_cannot_score() {
     assert_eq!(run.status(), "ok", "{}", run.describe());
     assert!(run.stdout_text().contains("0 nan"), "{}", run.stdout_text());
     assert_eq!(run.json["backtest"]["position_limit"], 0.3);
-    let warnings = run.json["warnings"].to_string();
+    let warnings = run.json["sandbox_warnings"].to_string(); // said from inside the sandbox
     assert!(warnings.contains("report.display()") && warnings.contains("finlab.analysis"), "{warnings}");
     assert!(run.json["metrics"]["sharpe_ratio"].is_number());
 }
