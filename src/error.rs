@@ -143,6 +143,9 @@ pub enum EngineError {
 
     #[error("the sandbox self-test failed on runtime `{runtime}`: {message}")]
     Unhealthy { runtime: String, message: String },
+
+    #[error("could not tighten the CPU limit of `{name}` to {cpus} after its warm-up, so the strategy was not run: {message}")]
+    CpuLimit { name: String, cpus: f64, message: String },
 }
 
 fn fmt_stderr(stderr: &str) -> String {
@@ -157,6 +160,9 @@ fn fmt_stderr(stderr: &str) -> String {
 impl EngineError {
     fn hint(&self) -> Option<String> {
         match self {
+            EngineError::CpuLimit { .. } => Some(
+                "set `docker.startup_cpus` to the same value as `cpu_limit` to run without a warm-up boost".into(),
+            ),
             EngineError::NotFound { .. } => Some(
                 "install Docker (`apt-get install docker.io`) or name a Docker-compatible CLI with `--engine` / `FINSANDBOX_ENGINE`"
                     .into(),

@@ -98,7 +98,11 @@ pub struct RunResult {
     pub success: bool,
     /// The container's exit code; null when it never ran or was not inspected.
     pub exit_code: Option<i64>,
+    /// The strategy's wall time, from the moment it was sent.
     pub execution_time_s: f64,
+    /// The trusted warm-up: container start to the harness's READY (null
+    /// when it never became ready, or no container ran).
+    pub startup_s: Option<f64>,
     pub memory_peak_mb: Option<f64>,
     /// Where `memory_peak_mb` comes from: `cgroup_v1_max_usage`,
     /// `cgroup_v2_memory_peak`, `stats_samples` or `harness_rusage`.

@@ -77,6 +77,10 @@ pub struct DockerSection {
     pub memory_limit: Option<String>,
     pub memory_swap_limit: Option<String>,
     pub cpu_limit: Option<f64>,
+    /// The CPU limit of the trusted warm-up (interpreter, imports, lockdown),
+    /// tightened to `cpu_limit` before the strategy is sent. Default: the
+    /// host's CPUs.
+    pub startup_cpus: Option<f64>,
     pub timeout_seconds: Option<u64>,
     pub network_mode: Option<String>,
     pub read_only: Option<bool>,
@@ -201,6 +205,7 @@ impl Layer {
                 .map(|v| parse_size("docker.memory_swap_limit", v, &origin))
                 .transpose()?;
             l.cpus = d.cpu_limit;
+            l.startup_cpus = d.startup_cpus;
             l.timeout_seconds = d.timeout_seconds;
             l.network_mode = d.network_mode.clone();
             l.read_only = d.read_only;

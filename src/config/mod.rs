@@ -99,6 +99,10 @@ pub struct Settings {
     pub memory_bytes: u64,
     pub memory_swap_bytes: u64,
     pub cpus: f64,
+    /// The warm-up's CPU limit (`None`: the host's CPUs). Never a run at a
+    /// higher limit than `cpus`: the host tightens it, verified, before the
+    /// strategy is sent, or the run does not happen.
+    pub startup_cpus: Option<f64>,
     pub timeout_seconds: u64,
     pub network_mode: String,
     pub read_only: bool,
@@ -132,6 +136,7 @@ impl Default for Settings {
             memory_bytes: 2 << 30,
             memory_swap_bytes: 2 << 30,
             cpus: 0.5,
+            startup_cpus: None,
             timeout_seconds: 600,
             network_mode: "none".into(),
             read_only: true,
@@ -303,6 +308,7 @@ fn entries(s: &Settings) -> Vec<(&'static str, String)> {
         ("memory_bytes", s.memory_bytes.to_string()),
         ("memory_swap_bytes", s.memory_swap_bytes.to_string()),
         ("cpus", s.cpus.to_string()),
+        ("startup_cpus", s.startup_cpus.map(|c| c.to_string()).unwrap_or_else(|| "the host's CPUs".into())),
         ("timeout_seconds", s.timeout_seconds.to_string()),
         ("network_mode", s.network_mode.clone()),
         ("read_only", s.read_only.to_string()),

@@ -35,6 +35,11 @@ fn check_ranges(s: &Settings) -> Result<(), ConfigError> {
     if !(s.cpus.is_finite() && s.cpus > 0.0 && s.cpus <= 1024.0) {
         return Err(value_err("cpu_limit", "resolved", format!("`{}` must be a positive number of CPUs", s.cpus)));
     }
+    if let Some(c) = s.startup_cpus {
+        if !(c.is_finite() && c > 0.0 && c <= 1024.0) {
+            return Err(value_err("startup_cpus", "resolved", format!("`{c}` must be a positive number of CPUs")));
+        }
+    }
     if s.timeout_seconds == 0 || s.timeout_seconds > 7 * 24 * 3600 {
         return Err(value_err("timeout_seconds", "resolved", "must be between 1 second and 7 days".into()));
     }

@@ -20,13 +20,16 @@ const KILL_GRACE: Duration = Duration::from_secs(15);
 /// A running `docker run` child and the read ends of its output pipes.
 pub struct RunningContainer {
     handle: duct::Handle,
+    /// The container's stdin: the caller writes the harness's input here,
+    /// in phases, and drops it to close.
+    pub stdin: Option<os_pipe::PipeWriter>,
     pub stdout: Option<os_pipe::PipeReader>,
     pub stderr: Option<os_pipe::PipeReader>,
 }
 
-/// Start `engine ARGS` (a `docker run` vector from [`super::run_args`]) with
-/// `stdin` as its input.
-pub fn start(engine: &Engine, args: &[OsString], stdin: Vec<u8>) -> Result<RunningContainer, EngineError> {
+/// Start `engine ARGS` (a `docker run` vector from [`super::run_args`]);
+/// its stdin is a pipe the caller writes.
+pub fn start(engine: &Engine, args: &[OsString]) -> Result<RunningContainer, EngineError> {
     let pipe_err = |e: std::io::Error| EngineError::Command {
         command: engine.name() + " run",
         status: "could not create a pipe".into(),
@@ -34,8 +37,9 @@ pub fn start(engine: &Engine, args: &[OsString], stdin: Vec<u8>) -> Result<Runni
     };
     let (out_r, out_w) = os_pipe::pipe().map_err(pipe_err)?;
     let (err_r, err_w) = os_pipe::pipe().map_err(pipe_err)?;
+    let (in_r, in_w) = os_pipe::pipe().map_err(pipe_err)?;
     let expr = duct::cmd(&engine.program, args)
-        .stdin_bytes(stdin)
+        .stdin_file(in_r)
         .stdout_file(out_w)
         .stderr_file(err_w)
         .unchecked()
@@ -51,7 +55,7 @@ pub fn start(engine: &Engine, args: &[OsString], stdin: Vec<u8>) -> Result<Runni
     // Our copies of the pipes' write ends live in the expression: drop it so
     // the readers see end-of-file when the engine CLI exits.
     drop(expr);
-    Ok(RunningContainer { handle, stdout: Some(out_r), stderr: Some(err_r) })
+    Ok(RunningContainer { handle, stdin: Some(in_w), stdout: Some(out_r), stderr: Some(err_r) })
 }
 
 impl RunningContainer {

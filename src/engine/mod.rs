@@ -8,12 +8,12 @@ mod container;
 mod ops;
 mod stats;
 
-pub use argv::{label, run_args, RunSpec, DATA_TARGET};
+pub use argv::{label, run_args, RunSpec, DATA_TARGET, STARTUP_LIMIT_SECONDS};
 pub use command::{Engine, Flavor};
 pub use container::{start, ContainerGuard, RunningContainer};
 pub use ops::{
-    container_id, image_inspect, inspect_state, kill, list_labelled, locate, parse_image_record, parse_labelled,
-    parse_runtimes, preflight, remove, runtimes, update_cpus, ContainerState, EngineInfo, ImageRecord,
+    container_id, cpu_limit, image_inspect, inspect_state, kill, list_labelled, locate, parse_image_record,
+    parse_labelled, parse_runtimes, preflight, remove, runtimes, update_cpus, ContainerState, EngineInfo, ImageRecord,
     LabelledContainer, QUICK,
 };
 pub use stats::{convert, parse_line, stream as stats_stream, RawStats, Sample};

@@ -187,6 +187,18 @@ pub fn update_cpus(engine: &Engine, name: &str, cpus: f64) -> Result<(), EngineE
     engine.run(["update".to_string(), "--cpus".to_string(), format!("{cpus}"), name.to_string()], QUICK).map(|_| ())
 }
 
+/// The CPU limit the engine holds for a container (`HostConfig.NanoCpus`),
+/// in CPUs; `None` when it has none.
+pub fn cpu_limit(engine: &Engine, name: &str) -> Result<Option<f64>, EngineError> {
+    let out = engine.run(["container", "inspect", "--format", "{{.HostConfig.NanoCpus}}", name], QUICK)?;
+    let nano: f64 = out.stdout.trim().parse().map_err(|_| EngineError::Command {
+        command: format!("{} container inspect {name}", engine.name()),
+        status: "unreadable output".into(),
+        stderr: out.stdout.clone(),
+    })?;
+    Ok((nano > 0.0).then_some(nano / 1e9))
+}
+
 /// A container carrying a label, as `list_labelled` reports it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LabelledContainer {

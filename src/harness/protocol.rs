@@ -18,8 +18,10 @@ pub const PROTOCOL_STR: &str = "1";
 #[derive(Serialize)]
 struct Request<'a> {
     protocol: u32,
-    source: &'a str,
-    filename: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filename: Option<&'a str>,
     compat: &'a str,
     data_path: &'a str,
     max_position_bytes: usize,
@@ -79,8 +81,8 @@ fn build(
 ) -> Vec<u8> {
     let r = Request {
         protocol: PROTOCOL,
-        source,
-        filename,
+        source: Some(source),
+        filename: Some(filename),
         compat: COMPAT,
         data_path,
         max_position_bytes,
@@ -90,6 +92,47 @@ fn build(
     };
     // Serialising plain strings, numbers and maps cannot fail.
     serde_json::to_vec(&r).unwrap_or_default()
+}
+
+/// The two stdin lines of a run: the setup (everything but the strategy),
+/// sent at once; the strategy, sent only after the harness's READY frame
+/// (its trusted phase is over and the host has tightened the CPU limit).
+pub struct Parts {
+    pub setup: Vec<u8>,
+    pub strategy: Vec<u8>,
+}
+
+pub fn request_parts(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    prices: &crate::score::PriceSpec,
+    run: &RunContext,
+) -> Parts {
+    let setup = Request {
+        protocol: PROTOCOL,
+        source: None,
+        filename: None,
+        compat: COMPAT,
+        data_path,
+        max_position_bytes,
+        aliases: crate::score::alias_groups_json(),
+        prices: Some(prices.keys()),
+        run: Some(run),
+    };
+    #[derive(Serialize)]
+    struct Strategy<'a> {
+        source: &'a str,
+        filename: &'a str,
+    }
+    // JSON escapes newlines: each document is one line. Serialising plain
+    // strings, numbers and maps cannot fail.
+    let mut setup = serde_json::to_vec(&setup).unwrap_or_default();
+    setup.push(b'\n');
+    let mut strategy = serde_json::to_vec(&Strategy { source, filename }).unwrap_or_default();
+    strategy.push(b'\n');
+    Parts { setup, strategy }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

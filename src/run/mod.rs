@@ -125,6 +125,7 @@ pub fn execute(
         .map_err(|e| InputError::Data { path: data.path.clone(), message: format!("cannot read: {e}") })?;
     let profile = materialise_profile(req.settings)?;
     let mut spec = run_spec(req, data, profile.as_ref().map(|f| f.path().to_path_buf()));
+    spec.startup_cpus = warm_up_cpus(req);
     let staged = crate::stage::stage(&data.path, &spec.run_id)
         .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
     spec.data_path = staged.source.clone();
@@ -179,6 +180,18 @@ pub fn preflight(req: &Request, sweep: bool) -> Result<Preflight, Error> {
     Ok(Preflight { engine, image, swept })
 }
 
+/// The CPU limit of the trusted warm-up, when it may exceed the run's:
+/// only where the engine can change a running container's quota (Docker
+/// with runc; not gVisor, whose runsc has no `update`, nor Podman here),
+/// elsewhere the container starts at the run's limit. `None`: no boost.
+fn warm_up_cpus(req: &Request) -> Option<f64> {
+    let s = req.settings;
+    let updatable = req.engine.flavor() == engine::Flavor::Docker && s.runtime.as_deref().is_none_or(|r| r == "runc");
+    let host = std::thread::available_parallelism().map(|n| n.get() as f64).unwrap_or(1.0);
+    let startup = s.startup_cpus.unwrap_or(host);
+    (updatable && startup > s.cpus + 1e-9).then_some(startup)
+}
+
 /// The profile the settings judged, written to a private file for the
 /// engine CLI to read (the embedded one needs a file too). The file lives
 /// as long as the run.
@@ -203,6 +216,7 @@ fn run_spec(req: &Request, data: &crate::data::DataInfo, seccomp_file: Option<Pa
         harness: harness::SOURCE.to_string(),
         flavor: req.engine.flavor(),
         seccomp_file,
+        startup_cpus: None,
     }
 }
 
@@ -227,10 +241,10 @@ fn start_and_supervise(
         fee_ratio: req.settings.fee_ratio,
         tax_ratio: req.settings.tax_ratio,
     };
-    let input = harness::request_for(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context);
+    let parts = harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
-    let observed = supervise::supervise(req, &args, input, &name)?;
+    let observed = supervise::supervise(req, &args, parts, &name, spec.startup_cpus.is_some())?;
     let state = engine::inspect_state(req.engine, &name).ok();
     let removed = req.settings.cleanup_on_exit;
     if removed {

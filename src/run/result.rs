@@ -89,6 +89,7 @@ fn base(req: &Request, run_id: String, status: Status, source: &str, screening: 
         success: status == Status::Ok,
         exit_code: None,
         execution_time_s: 0.0,
+        startup_s: None,
         memory_peak_mb: None,
         memory_peak_source: None,
         resources: None,
@@ -156,6 +157,7 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
     };
     r.exit_code = state.as_ref().map(|st| st.exit_code).or(o.cli_exit.map(i64::from));
     r.execution_time_s = round3(o.elapsed.as_secs_f64());
+    r.startup_s = o.startup.map(|d| round3(d.as_secs_f64()));
     r.memory_peak_mb = peak.map(|m| (m * 10.0).round() / 10.0);
     r.memory_peak_source = source;
     r.resources = Some(Resources {

@@ -249,6 +249,7 @@ mod tests {
             cli_exit: Some(cli_exit),
             timed_out,
             elapsed: Duration::from_secs(1),
+            startup: None,
             monitor: crate::monitor::Report::default(),
             memory_limit: 256 << 20,
         }

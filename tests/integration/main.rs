@@ -19,3 +19,4 @@ mod scoring;
 mod screening;
 mod selftest;
 mod support;
+mod warmup;
