@@ -228,41 +228,27 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
         .map_err(|e| InputError::Data { path: data.path.clone(), message: format!("cannot read: {e}") })?;
     let config_sha = run::result::config_sha256(req.settings);
 
-    // Read and screen everything first: rejected and resumed strategies
-    // never wait for a slot.
-    let mut todo: Vec<(PathBuf, run::Source, crate::report::ScreeningInfo)> = Vec::new();
-    let mut early: Vec<Line> = Vec::new();
-    let mut skipped = 0;
+    // Read, hash and screen everything first, one file at a time:
+    // unreadable, resumed and rejected strategies never wait for a slot, and
+    // no source is kept (the slots read each again, and screen it again, so
+    // what runs is exactly what was screened even if the file changed).
+    let mut summary = Summary::new(b.strategies.len(), 0);
+    let mut todo: Vec<PathBuf> = Vec::new();
     for path in &b.strategies {
-        let source = match run::load_source(path) {
-            Ok(s) => s,
-            Err(e) => {
-                early.push(Line::error(path, &e.into()));
+        let line = match screen_one(req, path, &data_sha, &config_sha, b.resume) {
+            Screened::Clean => {
+                todo.push(path.clone());
                 continue;
             }
+            Screened::Resumed => {
+                summary.skipped_resumed += 1;
+                continue;
+            }
+            Screened::Done(line) => line,
         };
-        let sha = crate::host::hex_sha256(source.code.as_bytes());
-        if b.resume.is_some_and(|r| r.contains(&sha, &data_sha, &config_sha)) {
-            skipped += 1;
-            continue;
-        }
-        let one = req.for_strategy(path);
-        let screening = run::screen_source(&source.code, &one);
-        if screening.findings.is_empty() {
-            todo.push((path.clone(), source, screening));
-        } else {
-            let mut r = run::rejected(&one, &source.code, screening);
-            r.provenance.data_sha256 = Some(data_sha.clone());
-            r.warnings.extend(source.warnings);
-            early.push(Line::Result(Box::new(r)));
-        }
+        summary.add(&line);
+        on_line(&line, &summary);
     }
-    let mut summary = Summary::new(b.strategies.len(), skipped);
-    for line in &early {
-        summary.add(line);
-        on_line(line, &summary);
-    }
-    drop(early);
     if todo.is_empty() {
         return Ok(finish(summary, started));
     }
@@ -281,16 +267,12 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
                     return;
                 }
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some((path, source, screening)) = todo.get(i) else { return };
-                let one = req.for_strategy(path);
-                let line = match run::execute(&one, &source.code, screening.clone(), data, pre) {
-                    Ok(mut r) => {
-                        r.warnings.extend(source.warnings.iter().cloned());
-                        Ok(Line::Result(Box::new(r)))
-                    }
+                let Some(path) = todo.get(i) else { return };
+                let line = match run_one(req, path, data, pre) {
                     Err(e @ Error::Interrupted { .. }) => Err(e),
                     Err(e @ Error::Engine(_)) => Err(e),
                     Err(e) => Ok(Line::error(path, &e)),
+                    Ok(line) => Ok(line),
                 };
                 if tx.send(line).is_err() {
                     return;
@@ -321,6 +303,52 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
         return Err(run::interrupted_by(req.signal.load(Ordering::SeqCst)));
     }
     Ok(finish(summary, started))
+}
+
+enum Screened {
+    Clean,
+    Resumed,
+    Done(Line),
+}
+
+fn screen_one(
+    req: &run::Request,
+    path: &Path,
+    data_sha: &str,
+    config_sha: &str,
+    resume: Option<&ResumeIndex>,
+) -> Screened {
+    let source = match run::load_source(path) {
+        Ok(s) => s,
+        Err(e) => return Screened::Done(Line::error(path, &e.into())),
+    };
+    let sha = crate::host::hex_sha256(source.code.as_bytes());
+    if resume.is_some_and(|r| r.contains(&sha, data_sha, config_sha)) {
+        return Screened::Resumed;
+    }
+    let one = req.for_strategy(path);
+    let screening = run::screen_source(&source.code, &one);
+    if screening.findings.is_empty() {
+        return Screened::Clean;
+    }
+    let mut r = run::rejected(&one, &source.code, screening);
+    r.provenance.data_sha256 = Some(data_sha.to_string());
+    r.warnings.extend(source.warnings);
+    Screened::Done(Line::Result(Box::new(r)))
+}
+
+/// One strategy in a slot: read, screen (again), run.
+fn run_one(req: &run::Request, path: &Path, data: &crate::data::DataInfo, pre: &run::Preflight) -> Result<Line, Error> {
+    let source = run::load_source(path)?;
+    let one = req.for_strategy(path);
+    let screening = run::screen_source(&source.code, &one);
+    let mut r = if screening.findings.is_empty() {
+        run::execute(&one, &source.code, screening, data, pre)?
+    } else {
+        run::rejected(&one, &source.code, screening)
+    };
+    r.warnings.extend(source.warnings);
+    Ok(Line::Result(Box::new(r)))
 }
 
 fn finish(mut s: Summary, started: Instant) -> Summary {

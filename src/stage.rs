@@ -144,7 +144,6 @@ mod tests {
         let data = tempfile::tempdir().expect("tmp");
         std::fs::write(data.path().join("price.parquet"), b"PAR1").expect("write");
         std::fs::write(data.path().join("secret.txt"), b"key").expect("write");
-        std::fs::create_dir(data.path().join("sub.parquet")).expect("mkdir");
         let s = stage(data.path(), "0123456789abcdef").expect("stages");
         let names: Vec<String> = std::fs::read_dir(&s.source)
             .expect("staged")
@@ -154,6 +153,8 @@ mod tests {
         let dir = s.dir.clone();
         drop(s);
         assert!(!dir.exists(), "the stage goes with the run");
+        std::fs::create_dir(data.path().join("sub.parquet")).expect("mkdir");
+        assert!(stage(data.path(), "0123456789abcdee").is_err(), "a directory named like a table is refused");
     }
 
     #[test]

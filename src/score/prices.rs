@@ -173,8 +173,12 @@ pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list: {e}"))? {
         let entry = entry.map_err(|e| e.to_string())?;
         let p = entry.path();
-        // Regular files only: a directory or a FIFO named `x.parquet` is not a table.
-        if p.extension().is_some_and(|x| x == "parquet") && entry.file_type().is_ok_and(|t| t.is_file()) {
+        if p.extension().is_some_and(|x| x == "parquet") {
+            // Regular files only: a FIFO named `x.parquet` would hang the
+            // reader, a directory is not a table. Refused, not skipped.
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                return Err(format!("`{}` is not a regular file", p.display()));
+            }
             if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
                 out.push((stem.to_string(), p.clone()));
             }
