@@ -15,6 +15,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod dates;
 pub mod engine;
 pub mod error;
 pub mod fsread;

@@ -100,7 +100,7 @@ impl Resample {
     }
 }
 
-use super::market::civil;
+use crate::dates::civil;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
@@ -497,7 +497,7 @@ pub mod tests {
         // Days: Jan 30, Jan 31, Feb 1, Feb 2 (2024). The target switches from
         // S0 to S1 on Feb 1, but with resample M it is only read at Jan 31's
         // close (S0) and Feb 2 (end of data).
-        let d = |s: &str| super::super::market::parse_iso_date(s).expect("date");
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
         let dates = [d("2024-01-30"), d("2024-01-31"), d("2024-02-01"), d("2024-02-02")];
         let m = market(&dates, &[&[10.0, 10.0, 12.0, 12.0], &[10.0, 10.0, 5.0, 5.0]]);
         let p = position(&dates, &[&[1.0, 1.0, 0.0, 0.0], &[0.0, 0.0, 1.0, 1.0]], Dtype::Bool);
@@ -603,7 +603,7 @@ pub mod tests {
 
     #[test]
     fn rule3_anchored_aliases_follow_pandas_period_ends() {
-        let d = |s: &str| super::super::market::parse_iso_date(s).expect("date");
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
         // W-WED: Wed 2024-01-10 ends a week, Thu 01-11 starts the next.
         let wed = |s: &str| Resample::Week.period(Some(2), d(s));
         assert_eq!(wed("2024-01-04"), wed("2024-01-10"));
@@ -629,7 +629,7 @@ pub mod tests {
     #[test]
     fn rule3_a_list_of_dates_rebalances_at_the_last_close_on_or_before_each() {
         // Trading days Mon 1..Fri 5 (2024-01-01..05); dates Jan 2 and Sat Jan 6.
-        let d = |s: &str| super::super::market::parse_iso_date(s).expect("date");
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
         let dates: Vec<i32> = (1..=5).map(|k| d(&format!("2024-01-0{k}"))).collect();
         let m = market(&dates, &[&[10.0, 10.0, 20.0, 20.0, 40.0]]);
         let p = position(&dates[..1], &[&[1.0]], Dtype::Bool);

@@ -8,8 +8,9 @@ mod metrics;
 mod params;
 mod prices;
 
+pub use crate::dates::{civil, days_from_civil, parse_iso_date};
 pub use backtest::{run, Outcome, Params, Resample};
-pub use market::{civil, days_from_civil, load, parse_iso_date, Market};
+pub use market::{load, Market};
 pub use metrics::{compute, compute_with, Metrics, MetricsOptions, MIN_WINDOW_DAYS};
 pub use params::params_from_sim;
 pub use prices::{

@@ -39,7 +39,7 @@ fn date_list(t: &str) -> Option<Vec<i32>> {
         if unquoted.len() != 10 {
             return None;
         }
-        out.push(super::market::parse_iso_date(unquoted)?);
+        out.push(crate::dates::parse_iso_date(unquoted)?);
     }
     out.sort_unstable();
     out.dedup();
