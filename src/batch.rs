@@ -253,6 +253,25 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
         return Ok(finish(summary, started));
     }
     let pre = run::preflight(req, req.settings.sweep_on_start)?;
+    run_slots(b, &todo, &data, &pre, &mut summary, on_line)?;
+    if req.signal.load(Ordering::SeqCst) != 0 {
+        return Err(run::interrupted_by(req.signal.load(Ordering::SeqCst)));
+    }
+    Ok(finish(summary, started))
+}
+
+/// `jobs` slots over `todo`; lines reach `on_line` on this thread. An
+/// interrupt or an engine failure stops every slot; each run removes its
+/// own container on the way out.
+fn run_slots(
+    b: &Batch,
+    todo: &[PathBuf],
+    data: &crate::data::DataInfo,
+    pre: &run::Preflight,
+    summary: &mut Summary,
+    on_line: &mut dyn FnMut(&Line, &Summary),
+) -> Result<(), Error> {
+    let req = &b.request;
 
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -261,7 +280,7 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
     std::thread::scope(|scope| {
         for _ in 0..b.jobs.max(1).min(todo.len()) {
             let tx = tx.clone();
-            let (todo, next, stop, pre, data) = (&todo, &next, &stop, &pre, &data);
+            let (next, stop) = (&next, &stop);
             scope.spawn(move || loop {
                 if stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0 {
                     return;
@@ -284,7 +303,7 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
             match line {
                 Ok(line) => {
                     summary.add(&line);
-                    on_line(&line, &summary);
+                    on_line(&line, summary);
                     if b.fail_fast && line.status() != "ok" {
                         stop.store(true, Ordering::SeqCst);
                     }
@@ -296,13 +315,10 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
             }
         }
     });
-    if let Some(e) = fatal {
-        return Err(e);
+    match fatal {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    if req.signal.load(Ordering::SeqCst) != 0 {
-        return Err(run::interrupted_by(req.signal.load(Ordering::SeqCst)));
-    }
-    Ok(finish(summary, started))
 }
 
 enum Screened {

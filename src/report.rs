@@ -265,18 +265,7 @@ fn human(r: &RunResult, color: bool) -> String {
         s.push_str("  screening  skipped (--skip-screening)\n");
     }
     if let Some(m) = &r.metrics {
-        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{:.2}%", x * 100.0));
-        let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.2}"));
-        s.push_str(&format!(
-            "  metrics    total {}, annual {}, sharpe {}, max drawdown {}, {} trades ({} .. {}, computed on the host)\n",
-            pct(m.total_return),
-            pct(m.annual_return),
-            num(m.sharpe_ratio),
-            pct(m.max_drawdown),
-            m.trades,
-            m.start,
-            m.end
-        ));
+        s.push_str(&metrics_line(m));
     }
     if let Some(e) = &r.error {
         s.push_str(&format!("  error      {}: {}\n", safe(&e.kind), safe(&e.message)));
@@ -295,26 +284,44 @@ fn human(r: &RunResult, color: bool) -> String {
     for w in &r.sandbox_warnings {
         s.push_str(&format!("  sandbox    {} (reported from inside the sandbox)\n", safe(w)));
     }
-    let tail = |name: &str, o: &CapturedOutput| -> String {
-        if o.text.trim().is_empty() {
-            return String::new();
-        }
-        let lines: Vec<&str> = o.text.trim_end().lines().collect();
-        let shown = &lines[lines.len().saturating_sub(10)..];
-        let mut t = format!(
-            "  {name} (last {} of {} lines{}):\n",
-            shown.len(),
-            lines.len(),
-            if o.truncated { ", truncated" } else { "" }
-        );
-        for l in shown {
-            t.push_str(&format!("    | {}\n", safe(l)));
-        }
-        t
-    };
     s.push_str(&tail("stdout", &r.stdout));
     s.push_str(&tail("stderr", &r.stderr));
     s
+}
+
+fn metrics_line(m: &crate::score::Metrics) -> String {
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{:.2}%", x * 100.0));
+    let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.2}"));
+    format!(
+        "  metrics    total {}, annual {}, sharpe {}, max drawdown {}, {} trades ({} .. {}, computed on the host)\n",
+        pct(m.total_return),
+        pct(m.annual_return),
+        num(m.sharpe_ratio),
+        pct(m.max_drawdown),
+        m.trades,
+        m.start,
+        m.end
+    )
+}
+
+/// The last ten lines of a captured stream, terminal-safe.
+fn tail(name: &str, o: &CapturedOutput) -> String {
+    use crate::printer::terminal_safe as safe;
+    if o.text.trim().is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = o.text.trim_end().lines().collect();
+    let shown = &lines[lines.len().saturating_sub(10)..];
+    let mut t = format!(
+        "  {name} (last {} of {} lines{}):\n",
+        shown.len(),
+        lines.len(),
+        if o.truncated { ", truncated" } else { "" }
+    );
+    for l in shown {
+        t.push_str(&format!("    | {}\n", safe(l)));
+    }
+    t
 }
 
 #[cfg(test)]

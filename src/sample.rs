@@ -21,6 +21,7 @@ use parquet::schema::parser::parse_message_type;
 use crate::score::{days_from_civil, parse_iso_date};
 
 /// A long-layout table: one row per (date, symbol), numeric fields.
+#[derive(Default)]
 pub struct Table {
     pub dates: Vec<i32>,
     pub symbols: Vec<String>,
@@ -153,37 +154,54 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
     let end = days_from_civil(2018 + i64::from(spec.years), 1, 1);
     let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
     let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 7)).collect();
-
-    let mut price = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let names = ["open", "high", "low", "close", "volume", "adj_close"];
-    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
-    let mut revenue = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let mut rev_col = Vec::new();
-    let mut fund = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let (mut roe, mut margin) = (Vec::new(), Vec::new());
-
+    let mut t = SampleTables::default();
     for sym in &symbols {
         let drift = (rng.uniform() - 0.3) * 0.0008;
         let vol = 0.01 + rng.uniform() * 0.025;
-        let mut close = 10.0 + rng.uniform() * 190.0;
-        let mut factor = 1.0; // adj_close / close: falls at each ex-dividend day
+        let close = 10.0 + rng.uniform() * 190.0;
         let listed_from = if rng.uniform() < 0.1 { (rng.uniform() * days.len() as f64 / 2.0) as usize } else { 0 };
-        let mut level = 1e8 * (0.5 + rng.uniform() * 20.0);
-        for (i, d) in days.iter().enumerate().skip(listed_from) {
+        let level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        t.prices(&mut rng, sym, &days[listed_from.min(days.len())..], (drift, vol, close));
+        t.reports(&mut rng, sym, spec.years, end, level);
+    }
+    let price_rows = t.price.dates.len();
+    t.write(dir)?;
+    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows })
+}
+
+/// The three tables of `data sample`, filled symbol by symbol.
+#[derive(Default)]
+struct SampleTables {
+    price: Table,
+    cols: [Vec<Option<f64>>; 6],
+    revenue: Table,
+    rev_col: Vec<Option<f64>>,
+    fund: Table,
+    roe: Vec<Option<f64>>,
+    margin: Vec<Option<f64>>,
+}
+
+impl SampleTables {
+    const PRICE_FIELDS: [&'static str; 6] = ["open", "high", "low", "close", "volume", "adj_close"];
+
+    /// A random walk with rare halts and a July dividend (the raw price
+    /// drops, `adj_close` does not).
+    fn prices(&mut self, rng: &mut Rng, sym: &str, days: &[i32], (drift, vol, mut close): (f64, f64, f64)) {
+        let mut factor = 1.0; // adj_close / close: falls at each ex-dividend day
+        for d in days {
             let ret = drift + vol * rng.normal();
             let open = close * (1.0 + vol * 0.3 * rng.normal());
             close *= ret.exp();
             let high = open.max(close) * (1.0 + vol * 0.5 * rng.uniform());
             let low = open.min(close) * (1.0 - vol * 0.5 * rng.uniform());
-            // A yearly cash dividend in July: the raw price drops, adj does not.
-            let (_, m, dd) = crate::score::civil(*d);
+            let (_, m, dd) = crate::dates::civil(*d);
             if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
                 factor *= 0.97;
             }
             let volume = (1e5 * (1.0 + 20.0 * rng.uniform())).round();
             let halted = rng.uniform() < 0.002;
-            price.dates.push(*d);
-            price.symbols.push(sym.clone());
+            self.price.dates.push(*d);
+            self.price.symbols.push(sym.to_string());
             let round = |x: f64| (x * 100.0).round() / 100.0;
             for (k, v) in [open, high, low, close, volume, close * factor].into_iter().enumerate() {
                 let value = if halted && k != 4 {
@@ -193,12 +211,15 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
                 } else {
                     Some(round(v))
                 };
-                cols[k].push(value);
+                self.cols[k].push(value);
             }
-            let _ = i;
         }
-        // Monthly revenue, published on the 10th of the next month.
-        for y in 2018..2018 + i64::from(spec.years) {
+    }
+
+    /// Monthly revenue, published on the 10th of the next month; quarterly
+    /// fundamentals, published at the statutory deadlines.
+    fn reports(&mut self, rng: &mut Rng, sym: &str, years: i32, end: i32, mut level: f64) {
+        for y in 2018..2018 + i64::from(years) {
             for m in 1..=12 {
                 level *= (0.01 * rng.normal() + 0.003 + if m == 1 { 0.05 * rng.normal() } else { 0.0 }).exp();
                 let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
@@ -206,31 +227,35 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
                 if published >= end {
                     continue;
                 }
-                revenue.dates.push(published);
-                revenue.symbols.push(sym.clone());
-                rev_col.push(Some(level.round()));
+                self.revenue.dates.push(published);
+                self.revenue.symbols.push(sym.to_string());
+                self.rev_col.push(Some(level.round()));
             }
-            // Quarterly fundamentals, published at the statutory deadlines.
             for (q, (pm, pd)) in [(5, 15), (8, 14), (11, 14), (15, 31)].into_iter().enumerate() {
                 let (py, pm) = if pm > 12 { (y + 1, pm - 12) } else { (y, pm) };
                 let published = days_from_civil(py, pm, pd);
                 if published >= end {
                     continue;
                 }
-                fund.dates.push(published);
-                fund.symbols.push(sym.clone());
-                roe.push(Some(((2.0 + 3.0 * rng.normal() + q as f64 * 0.1) * 100.0).round() / 100.0));
-                margin.push(Some(((8.0 + 6.0 * rng.normal()) * 100.0).round() / 100.0));
+                self.fund.dates.push(published);
+                self.fund.symbols.push(sym.to_string());
+                self.roe.push(Some(((2.0 + 3.0 * rng.normal() + q as f64 * 0.1) * 100.0).round() / 100.0));
+                self.margin.push(Some(((8.0 + 6.0 * rng.normal()) * 100.0).round() / 100.0));
             }
         }
     }
-    price.fields = names.iter().map(|n| n.to_string()).zip(cols).collect();
-    revenue.fields = vec![("當月營收".to_string(), rev_col)];
-    fund.fields = vec![("ROE稅後".to_string(), roe), ("營業利益率".to_string(), margin)];
-    write_table(&dir.join("price.parquet"), &price)?;
-    write_table(&dir.join("monthly_revenue.parquet"), &revenue)?;
-    write_table(&dir.join("fundamental_features.parquet"), &fund)?;
-    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows: price.dates.len() })
+
+    fn write(self, dir: &Path) -> Result<(), String> {
+        let mut price = self.price;
+        price.fields = Self::PRICE_FIELDS.iter().map(|n| n.to_string()).zip(self.cols).collect();
+        let mut revenue = self.revenue;
+        revenue.fields = vec![("當月營收".to_string(), self.rev_col)];
+        let mut fund = self.fund;
+        fund.fields = vec![("ROE稅後".to_string(), self.roe), ("營業利益率".to_string(), self.margin)];
+        write_table(&dir.join("price.parquet"), &price)?;
+        write_table(&dir.join("monthly_revenue.parquet"), &revenue)?;
+        write_table(&dir.join("fundamental_features.parquet"), &fund)
+    }
 }
 
 /// A table being filled row by row: one `(date, symbol)` and one value per field.
@@ -299,98 +324,11 @@ pub fn write_finlab_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummar
     let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
     let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 13)).collect();
     let mut b: Vec<Builder> = FINLAB_TABLES.iter().map(|(_, f)| Builder::new(f)).collect();
-    let n = days.len();
     for sym in &symbols {
-        let drift = (rng.uniform() - 0.35) * 0.0008;
-        let vol = 0.008 + rng.uniform() * 0.025;
-        let mut close = 10.0 + rng.uniform() * 290.0;
-        let shares_out = 1e7 * (1.0 + rng.uniform() * 200.0);
-        let mut factor = 1.0;
-        let listed = if rng.uniform() < 0.1 { 20 + (rng.uniform() * n as f64 / 2.0) as usize } else { 0 };
-        let delisted = if rng.uniform() < 0.08 { n / 2 + (rng.uniform() * (n / 2 - 1) as f64) as usize } else { n };
-        let (listed, delisted) = (listed.min(n.saturating_sub(1)), delisted.max(listed + 1).min(n));
-        let mut eps_level = (rng.uniform() - 0.2) * 3.0;
-        let mut rev_level = 1e8 * (0.5 + rng.uniform() * 20.0);
-        let mut revenue_by_month: Vec<f64> = Vec::new();
-        let mut month_seen = 0i64;
-        let mut halted_run = 0;
+        let mut st = Listing::new(&mut rng, days.len());
         for (i, d) in days.iter().enumerate() {
-            if i < listed || i >= delisted {
-                continue;
-            }
-            let ret = drift + vol * rng.normal();
-            let open = close * (1.0 + vol * 0.3 * rng.normal());
-            close *= ret.exp();
-            let high = open.max(close) * (1.0 + vol * 0.5 * rng.uniform());
-            let low = open.min(close) * (1.0 - vol * 0.5 * rng.uniform());
-            let (y, m, dd) = crate::score::civil(*d);
-            if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
-                factor *= 0.96;
-            }
-            // Halts come in short runs of one to three days.
-            if halted_run == 0 && rng.uniform() < 0.003 {
-                halted_run = 1 + (rng.uniform() * 3.0) as usize;
-            }
-            let halted = halted_run > 0;
-            halted_run = halted_run.saturating_sub(1);
-            let volume = (1e5 * (1.0 + 30.0 * rng.uniform())).round() * 1000.0 / 1000.0;
-            let c = round2(close);
-            let px = |x: f64| if halted { None } else { Some(round2(x)) };
-            b[0].row(
-                *d,
-                sym,
-                &[
-                    px(close),
-                    px(open),
-                    px(high),
-                    px(low),
-                    if halted { None } else { Some(volume) },
-                    if halted { None } else { Some((volume * c).round()) },
-                ],
-            );
-            b[1].row(*d, sym, &[px(close * factor), px(close * shares_out / 1e8)]);
-            let eps_ttm = eps_level * 4.0;
-            let pe = if eps_ttm > 0.0 && !halted { Some(round2(c / eps_ttm)) } else { None };
-            let yield_pct = if halted { None } else { Some(round2(100.0 * 0.6 * eps_ttm.max(0.0) / c)) };
-            b[4].row(*d, sym, &[yield_pct, pe, if halted { None } else { Some(round2(0.8 + c / 60.0)) }]);
-            let flow = |s: f64, r: &mut Rng| (s * r.normal() * 1e3).round();
-            let foreign = flow(500.0, &mut rng);
-            let trust = flow(80.0, &mut rng);
-            let dealer = flow(40.0, &mut rng);
-            b[5].row(*d, sym, &[Some(foreign), Some(trust), Some(dealer)]);
-            // Month and quarter tables: one row per report period the symbol
-            // was listed through, dated at the period's end.
-            let month_key = y * 12 + m;
-            let last_of_month = days.get(i + 1).is_none_or(|nx| crate::score::civil(*nx).1 != m);
-            if last_of_month && month_key != month_seen {
-                month_seen = month_key;
-                rev_level *= (0.02 * rng.normal() + 0.004 + if m == 1 { 0.06 * rng.normal() } else { 0.0 }).exp();
-                let rev = rev_level.round();
-                let prev = revenue_by_month.last().copied();
-                let yoy = revenue_by_month.len().checked_sub(12).map(|k| revenue_by_month[k]);
-                revenue_by_month.push(rev);
-                let pct = |base: Option<f64>| base.map(|b| round2((rev / b - 1.0) * 100.0));
-                b[2].row(month_end(y, m), sym, &[Some(rev), pct(yoy), pct(prev)]);
-                b[6].row(
-                    month_end(y, m),
-                    sym,
-                    &[Some(round2(5.0 + 30.0 * rng.uniform())), Some(round2((rng.uniform() - 0.6).max(0.0) * 40.0))],
-                );
-                if m % 3 == 0 {
-                    eps_level += 0.3 * rng.normal();
-                    let op_income = (rev * 3.0 * (0.02 + 0.1 * rng.uniform())).round();
-                    b[3].row(
-                        month_end(y, m),
-                        sym,
-                        &[
-                            Some(round2(eps_level * 4.0 + 2.0 * rng.normal())),
-                            Some(round2(eps_level * 2.0 + rng.normal())),
-                            Some(round2(eps_level)),
-                            Some(op_income),
-                            Some(round2(100.0 * op_income / (rev * 3.0))),
-                        ],
-                    );
-                }
+            if i >= st.listed && i < st.delisted {
+                finlab_day(&mut b, &mut rng, &mut st, sym, &days, i, *d);
             }
         }
     }
@@ -402,6 +340,125 @@ pub fn write_finlab_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummar
         write_table(&dir.join(format!("{name}.parquet")), &builder.table)?;
     }
     Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows })
+}
+
+/// One symbol's life in the finlab sample: its random walk, its listing and
+/// delisting, its fundamentals.
+struct Listing {
+    drift: f64,
+    vol: f64,
+    close: f64,
+    shares_out: f64,
+    factor: f64,
+    listed: usize,
+    delisted: usize,
+    eps_level: f64,
+    rev_level: f64,
+    revenue_by_month: Vec<f64>,
+    month_seen: i64,
+    halted_run: usize,
+}
+
+impl Listing {
+    /// Draws in the same order as ever: the sample stays byte-identical.
+    fn new(rng: &mut Rng, n: usize) -> Listing {
+        let drift = (rng.uniform() - 0.35) * 0.0008;
+        let vol = 0.008 + rng.uniform() * 0.025;
+        let close = 10.0 + rng.uniform() * 290.0;
+        let shares_out = 1e7 * (1.0 + rng.uniform() * 200.0);
+        let listed = if rng.uniform() < 0.1 { 20 + (rng.uniform() * n as f64 / 2.0) as usize } else { 0 };
+        let delisted = if rng.uniform() < 0.08 { n / 2 + (rng.uniform() * (n / 2 - 1) as f64) as usize } else { n };
+        let (listed, delisted) = (listed.min(n.saturating_sub(1)), delisted.max(listed + 1).min(n));
+        let eps_level = (rng.uniform() - 0.2) * 3.0;
+        let rev_level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        Listing {
+            drift,
+            vol,
+            close,
+            shares_out,
+            factor: 1.0,
+            listed,
+            delisted,
+            eps_level,
+            rev_level,
+            revenue_by_month: Vec::new(),
+            month_seen: 0,
+            halted_run: 0,
+        }
+    }
+}
+
+/// One trading day of one symbol: the daily tables, and at a month's last
+/// trading day the month (and quarter) tables, dated at the period's end.
+fn finlab_day(b: &mut [Builder], rng: &mut Rng, st: &mut Listing, sym: &str, days: &[i32], i: usize, d: i32) {
+    let ret = st.drift + st.vol * rng.normal();
+    let open = st.close * (1.0 + st.vol * 0.3 * rng.normal());
+    st.close *= ret.exp();
+    let close = st.close;
+    let high = open.max(close) * (1.0 + st.vol * 0.5 * rng.uniform());
+    let low = open.min(close) * (1.0 - st.vol * 0.5 * rng.uniform());
+    let (y, m, dd) = crate::dates::civil(d);
+    if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
+        st.factor *= 0.96;
+    }
+    // Halts come in short runs of one to three days.
+    if st.halted_run == 0 && rng.uniform() < 0.003 {
+        st.halted_run = 1 + (rng.uniform() * 3.0) as usize;
+    }
+    let halted = st.halted_run > 0;
+    st.halted_run = st.halted_run.saturating_sub(1);
+    let volume = (1e5 * (1.0 + 30.0 * rng.uniform())).round() * 1000.0 / 1000.0;
+    let c = round2(close);
+    let px = |x: f64| if halted { None } else { Some(round2(x)) };
+    let (vol_cell, value_cell) = if halted { (None, None) } else { (Some(volume), Some((volume * c).round())) };
+    b[0].row(d, sym, &[px(close), px(open), px(high), px(low), vol_cell, value_cell]);
+    b[1].row(d, sym, &[px(close * st.factor), px(close * st.shares_out / 1e8)]);
+    let eps_ttm = st.eps_level * 4.0;
+    let pe = if eps_ttm > 0.0 && !halted { Some(round2(c / eps_ttm)) } else { None };
+    let yield_pct = if halted { None } else { Some(round2(100.0 * 0.6 * eps_ttm.max(0.0) / c)) };
+    b[4].row(d, sym, &[yield_pct, pe, if halted { None } else { Some(round2(0.8 + c / 60.0)) }]);
+    let flow = |s: f64, r: &mut Rng| (s * r.normal() * 1e3).round();
+    let foreign = flow(500.0, rng);
+    let trust = flow(80.0, rng);
+    let dealer = flow(40.0, rng);
+    b[5].row(d, sym, &[Some(foreign), Some(trust), Some(dealer)]);
+    let month_key = y * 12 + m;
+    let last_of_month = days.get(i + 1).is_none_or(|nx| crate::dates::civil(*nx).1 != m);
+    if last_of_month && month_key != st.month_seen {
+        st.month_seen = month_key;
+        finlab_month(b, rng, st, sym, y, m);
+    }
+}
+
+/// Monthly revenue and insider tables; quarterly fundamentals at quarter ends.
+fn finlab_month(b: &mut [Builder], rng: &mut Rng, st: &mut Listing, sym: &str, y: i64, m: i64) {
+    st.rev_level *= (0.02 * rng.normal() + 0.004 + if m == 1 { 0.06 * rng.normal() } else { 0.0 }).exp();
+    let rev = st.rev_level.round();
+    let prev = st.revenue_by_month.last().copied();
+    let yoy = st.revenue_by_month.len().checked_sub(12).map(|k| st.revenue_by_month[k]);
+    st.revenue_by_month.push(rev);
+    let pct = |base: Option<f64>| base.map(|b| round2((rev / b - 1.0) * 100.0));
+    b[2].row(month_end(y, m), sym, &[Some(rev), pct(yoy), pct(prev)]);
+    b[6].row(
+        month_end(y, m),
+        sym,
+        &[Some(round2(5.0 + 30.0 * rng.uniform())), Some(round2((rng.uniform() - 0.6).max(0.0) * 40.0))],
+    );
+    if m % 3 == 0 {
+        st.eps_level += 0.3 * rng.normal();
+        let op_income = (rev * 3.0 * (0.02 + 0.1 * rng.uniform())).round();
+        b[3].row(
+            month_end(y, m),
+            sym,
+            &[
+                Some(round2(st.eps_level * 4.0 + 2.0 * rng.normal())),
+                Some(round2(st.eps_level * 2.0 + rng.normal())),
+                Some(round2(st.eps_level)),
+                Some(op_income),
+                Some(round2(100.0 * op_income / (rev * 3.0))),
+            ],
+        );
+    }
 }
 
 pub struct SampleSummary {

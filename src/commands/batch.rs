@@ -6,17 +6,15 @@ use std::os::unix::io::AsRawFd;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{current_dir, install_signal_handlers, Context};
+use super::{install_signal_handlers, Context};
 use crate::batch::{self, Batch, Line, ResumeIndex, Summary};
 use crate::cli::BatchArgs;
-use crate::config::{self, Overrides};
+use crate::config::Overrides;
 use crate::error::{code, Error, InputError, Result};
 use crate::{engine, run};
 
 pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let signal = install_signal_handlers()?;
-    let cwd = current_dir()?;
-    let file = config::load_file(args.config.as_deref(), ctx.env, &cwd)?;
     let flags = Overrides {
         image: args.image.clone(),
         memory: args.memory.clone(),
@@ -25,7 +23,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         runtime: args.runtime.clone(),
         ..Overrides::default()
     };
-    let settings = config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, &flags, &cwd)?;
+    let settings = super::settings(ctx, args.config.as_deref(), &flags)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
     if strategies.is_empty() {
@@ -35,22 +33,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         }
         .into());
     }
-    let resume = match (&args.out, args.resume) {
-        (Some(out), true) => {
-            Some(ResumeIndex::load(out).map_err(|e| Error::Internal(format!("reading `{}`: {e}", out.display())))?)
-        }
-        _ => None,
-    };
-    let mut out = match &args.out {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| Error::Internal(format!("cannot open `{}` for appending: {e}", p.display())))?,
-        ),
-        None => None,
-    };
+    let (resume, mut out) = open_output(args)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let bar = progress(ctx, strategies.len());
     let b = Batch {
@@ -98,6 +81,23 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         eprintln!("{}", batch::describe(&summary));
     }
     Ok(code::OK)
+}
+
+/// The resume index of `--out` (with `--resume`), and `--out` opened for
+/// appending.
+fn open_output(args: &BatchArgs) -> Result<(Option<ResumeIndex>, Option<std::fs::File>)> {
+    let Some(p) = &args.out else { return Ok((None, None)) };
+    let resume = if args.resume {
+        Some(ResumeIndex::load(p).map_err(|e| Error::Internal(format!("reading `{}`: {e}", p.display())))?)
+    } else {
+        None
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map_err(|e| Error::Internal(format!("cannot open `{}` for appending: {e}", p.display())))?;
+    Ok((resume, Some(file)))
 }
 
 /// One line, whole, under an exclusive lock: concurrent batches appending

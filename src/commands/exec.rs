@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::{current_dir, install_signal_handlers, Context};
+use super::{install_signal_handlers, Context};
 use crate::cli::ExecArgs;
-use crate::config::{self, Overrides};
+use crate::config::Overrides;
 use crate::error::Result;
 use crate::report::RunResult;
 use crate::{engine, run, selftest};
@@ -13,8 +13,6 @@ use crate::{engine, run, selftest};
 pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
     // Registered first: a Ctrl-C during preflight must not leave anything behind either.
     let signal = install_signal_handlers()?;
-    let cwd = current_dir()?;
-    let file = config::load_file(args.config.as_deref(), ctx.env, &cwd)?;
     let flags = Overrides {
         image: args.image.clone(),
         memory: args.memory.clone(),
@@ -28,10 +26,7 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
         keep_container: args.keep_container,
         allow_insecure: args.allow_insecure,
     };
-    let settings = config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, &flags, &cwd)?;
-    for reason in &settings.insecure_reasons {
-        ctx.printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
-    }
+    let settings = super::settings(ctx, args.config.as_deref(), &flags)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     if args.self_test {
         let t = selftest::run(&engine, &settings, Arc::clone(&signal))?;

@@ -71,6 +71,22 @@ fn report<T: CommandOutput>(ctx: &Context, out: &T) -> Result<i32> {
     Ok(out.exit_code())
 }
 
+/// The effective settings: the config file found for `config`, the
+/// environment, these flags.
+fn settings(
+    ctx: &Context,
+    config: Option<&std::path::Path>,
+    flags: &crate::config::Overrides,
+) -> Result<crate::config::Settings> {
+    let cwd = current_dir()?;
+    let file = crate::config::load_file(config, ctx.env, &cwd)?;
+    let s = crate::config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, flags, &cwd)?;
+    for reason in &s.insecure_reasons {
+        ctx.printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
+    }
+    Ok(s)
+}
+
 fn current_dir() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))
 }

@@ -45,16 +45,21 @@ pub struct Observed {
     pub memory_limit: u64,
 }
 
-/// `boosted`: the container was started above the run's CPU limit and must
-/// be tightened before the strategy is sent.
-pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boosted: bool) -> Result<Observed, Error> {
-    let s = req.settings;
-    let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
-    let started = Instant::now();
-    let mut child = engine::start(req.engine, args)?;
-    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+/// The threads around the child: stdout frames (telling READY once),
+/// stderr tail, and the stdin feeder.
+struct Pumps {
+    out: thread::JoinHandle<Decoder>,
+    err: thread::JoinHandle<Tail>,
+    feeder: thread::JoinHandle<()>,
+    ready: mpsc::Receiver<()>,
+    /// Dropping it without sending closes stdin without the strategy.
+    go: Option<mpsc::Sender<()>>,
+}
+
+fn start_pumps(child: &mut engine::RunningContainer, parts: Parts, limit: usize) -> Pumps {
+    let (ready_tx, ready) = mpsc::channel::<()>();
     let (out_r, err_r) = (child.stdout.take(), child.stderr.take());
-    let out_thread = thread::spawn(move || {
+    let out = thread::spawn(move || {
         let mut d = Decoder::new(limit, MAX_POSITION_BYTES);
         if let Some(r) = out_r {
             let mut told = false;
@@ -69,15 +74,14 @@ pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boo
         d.finish();
         d
     });
-    let err_thread = thread::spawn(move || {
+    let err = thread::spawn(move || {
         let mut t = Tail::new(limit);
         if let Some(r) = err_r {
             pump(r, |chunk| t.push(chunk));
         }
         t
     });
-    // The feeder writes the setup at once and the strategy on `go`; a
-    // dropped sender (any early end) closes stdin without it.
+    // The feeder writes the setup at once and the strategy on `go`.
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let stdin = child.stdin.take();
     let feeder = thread::spawn(move || {
@@ -89,82 +93,111 @@ pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boo
             let _ = w.write_all(&parts.strategy).and_then(|_| w.flush());
         }
     });
-    let mut go = Some(go_tx);
+    Pumps { out, err, feeder, ready, go: Some(go_tx) }
+}
 
-    let mut deadline = started + Duration::from_secs(engine::STARTUP_LIMIT_SECONDS);
-    let mut ready_at: Option<Instant> = None;
-    let mut monitor: Option<crate::monitor::Monitor> = None;
-    let mut timed_out = false;
-    let mut interrupted = None;
-    let mut failure: Option<Error> = None;
-    let status = loop {
-        match child.wait_timeout(TICK) {
-            Ok(Some(code)) => break code,
-            Ok(None) => {}
-            Err(e) => {
-                failure = Some(Error::Internal(format!("waiting for the engine CLI: {e}")));
-                child.stop(req.engine, name);
-                continue;
-            }
-        }
-        if ready_at.is_none() && failure.is_none() && ready_rx.try_recv().is_ok() {
-            if boosted {
-                if let Err(e) = tighten(req.engine, name, s.cpus) {
-                    // Fail closed: never a strategy above its CPU limit.
-                    failure = Some(e.into());
-                    drop(go.take());
-                    child.stop(req.engine, name);
-                    continue;
-                }
-            }
-            let now = Instant::now();
-            ready_at = Some(now);
-            deadline = now + s.timeout();
-            monitor = Some(crate::monitor::Monitor::start(
-                req.engine.clone(),
-                name.to_string(),
-                s.monitoring.clone(),
-                s.cpus,
-                now,
-            ));
-            if let Some(g) = go.take() {
-                let _ = g.send(());
-            }
-        }
-        let sig = req.signal.load(Ordering::SeqCst);
-        if sig != 0 && interrupted.is_none() {
-            interrupted = Some(sig);
-            child.stop(req.engine, name);
-        }
-        if !timed_out && interrupted.is_none() && failure.is_none() && Instant::now() >= deadline {
-            timed_out = true;
-            child.stop(req.engine, name);
-        }
-    };
+/// What the wait loop saw.
+#[derive(Default)]
+struct Waited {
+    status: Option<i32>,
+    ready_at: Option<Instant>,
+    monitor: Option<crate::monitor::Monitor>,
+    timed_out: bool,
+    interrupted: Option<usize>,
+    failure: Option<Error>,
+}
+
+/// `boosted`: the container was started above the run's CPU limit and must
+/// be tightened before the strategy is sent.
+pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boosted: bool) -> Result<Observed, Error> {
+    let s = req.settings;
+    let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
+    let started = Instant::now();
+    let mut child = engine::start(req.engine, args)?;
+    let mut pumps = start_pumps(&mut child, parts, limit);
+    let w = wait(req, &child, &mut pumps, name, boosted, started);
     let end = Instant::now();
-    drop(go);
-    let monitor = monitor.map(|m| m.stop()).unwrap_or_default();
-    let decoder = out_thread.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
-    let stderr = err_thread.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
-    let _ = feeder.join();
-    if let Some(sig) = interrupted {
+    drop(pumps.go.take());
+    let monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
+    let decoder = pumps.out.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
+    let stderr = pumps.err.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
+    let _ = pumps.feeder.join();
+    if let Some(sig) = w.interrupted {
         // The container is killed; the caller's guard, still armed, removes
         // it as this error propagates.
         return Err(interrupted_by(sig));
     }
-    if let Some(e) = failure {
+    if let Some(e) = w.failure {
         return Err(e);
     }
     Ok(Observed {
         decoder,
         stderr,
-        cli_exit: status,
-        timed_out,
-        elapsed: end - ready_at.unwrap_or(started),
-        startup: ready_at.map(|r| r - started),
+        cli_exit: w.status,
+        timed_out: w.timed_out,
+        elapsed: end - w.ready_at.unwrap_or(started),
+        startup: w.ready_at.map(|r| r - started),
         monitor,
         memory_limit: s.memory_bytes,
     })
+}
+
+/// Wait for the child's end, watching for READY, the signal flag and the
+/// deadline (the warm-up's, then the strategy's from the moment it is sent).
+fn wait(
+    req: &Request,
+    child: &engine::RunningContainer,
+    pumps: &mut Pumps,
+    name: &str,
+    boosted: bool,
+    started: Instant,
+) -> Waited {
+    let s = req.settings;
+    let mut w = Waited::default();
+    let mut deadline = started + Duration::from_secs(engine::STARTUP_LIMIT_SECONDS);
+    loop {
+        match child.wait_timeout(TICK) {
+            Ok(Some(code)) => {
+                w.status = code;
+                return w;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                w.failure = Some(Error::Internal(format!("waiting for the engine CLI: {e}")));
+                child.stop(req.engine, name);
+                continue;
+            }
+        }
+        if w.ready_at.is_none() && w.failure.is_none() && pumps.ready.try_recv().is_ok() {
+            if boosted {
+                if let Err(e) = tighten(req.engine, name, s.cpus) {
+                    // Fail closed: never a strategy above its CPU limit.
+                    w.failure = Some(e.into());
+                    drop(pumps.go.take());
+                    child.stop(req.engine, name);
+                    continue;
+                }
+            }
+            let now = Instant::now();
+            w.ready_at = Some(now);
+            deadline = now + s.timeout();
+            let monitor =
+                crate::monitor::Monitor::start(req.engine.clone(), name.into(), s.monitoring.clone(), s.cpus, now);
+            w.monitor = Some(monitor);
+            if let Some(g) = pumps.go.take() {
+                let _ = g.send(());
+            }
+        }
+        let sig = req.signal.load(Ordering::SeqCst);
+        if sig != 0 && w.interrupted.is_none() {
+            w.interrupted = Some(sig);
+            child.stop(req.engine, name);
+        }
+        if !w.timed_out && w.interrupted.is_none() && w.failure.is_none() && Instant::now() >= deadline {
+            w.timed_out = true;
+            child.stop(req.engine, name);
+        }
+    }
 }
 
 /// Lower the running container's CPU quota to `cpus` and read it back:
