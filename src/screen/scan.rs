@@ -523,8 +523,12 @@ impl<'a> Scan<'a> {
                 );
             }
         }
-        let values = std::mem::take(&mut self.values);
+        let values = if self.imported_modules.is_empty() { Vec::new() } else { std::mem::take(&mut self.values) };
         for n in values {
+            let raw = self.text(n);
+            if !self.imported_modules.iter().any(|m| m == raw) && raw.is_ascii() {
+                continue; // the common case, without allocating
+            }
             let name = self.name(n);
             if self.imported_modules.contains(&name) {
                 self.report(
