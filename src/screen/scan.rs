@@ -1,19 +1,34 @@
 //! The screening pass: bytes in, findings out. Pure: no I/O, no Docker.
 //!
-//! Order: size limit, UTF-8, a cheap bracket-depth pre-scan (so tree-sitter
-//! is never fed pathological nesting), parse, then one iterative walk over
-//! the tree (an explicit stack: no recursion, whatever the input). Every
-//! identifier is NFKC-normalised before any comparison, as Python does, so
-//! `ｅｖａｌ` is `eval` here too.
+//! Order: size limit, UTF-8, characters CPython reads differently (NUL, BOM,
+//! a non-UTF-8 `coding:` declaration), line breaks normalised as CPython's
+//! tokenizer does (`\r\n` and a lone `\r`), a cheap bracket-depth pre-scan
+//! (so tree-sitter is never fed pathological nesting), parse, then one
+//! iterative walk over the tree (an explicit stack: no recursion, whatever
+//! the input), and a few checks that need the whole file (modules used as
+//! values, private names the strategy defines itself, `to_*` methods it
+//! defines). Every identifier is NFKC-normalised before any comparison, as
+//! Python does, so `ｅｖａｌ` is `eval` here too.
 //!
 //! Decisions worth knowing (README, "Screening"):
 //! - attribute names are not builtins: `re.compile(...)`, `obj.open()` pass;
 //!   what makes an attribute dangerous is FS004's list (`pd.read_csv`,
 //!   `df.query`, `np.load`, `....os`), wherever it appears in a chain;
+//! - a module name as an attribute is refused only if an allowed module
+//!   really exposes a module of that name (measured in the image): `json.codecs`
+//!   is refused, `self.signal` is not (nothing allowed exposes `signal`);
+//! - modules never travel as values (`m = np`, `f(json)`): the attribute
+//!   rules follow chains, not variables;
+//! - private `_names` only on the strategy's own `self`/`cls`, for names its
+//!   own classes define; `self`/`cls` only as a method's first parameter;
 //! - bindings are not references: `def open(...)` or a parameter named
 //!   `input` is not a finding, but every later reference to the name is;
-//! - `str.format` only on a literal whose fields read no attributes or items
-//!   (`'{0.__class__}'.format(x)` and `template.format(x)` are FS003).
+//! - `.format`/`.format_map` only on a literal whose fields read no
+//!   attributes or items, called or not (`'{0.__class__}'.format(x)`,
+//!   `template.format(x)` and `str.format(t, x)` are FS003);
+//! - strings in annotations (and in `Optional[...]`-like generics) are
+//!   evaluated as code by `get_type_hints`/`singledispatch`: they may only
+//!   name types (FS008).
 
 use std::collections::HashSet;
 
