@@ -549,7 +549,7 @@ impl<'a> Scan<'a> {
                 self.report(
                     Rule::DangerousAttribute,
                     format!(
-                        "module `{name}` used as a value; use its attributes directly (`{name}.mean(...)`): \
+                        "module `{name}` used as a value; use its attributes directly (`{name}.<name>`): \
                          a module passed around could reach what the attribute rules refuse"
                     ),
                     n,
@@ -605,6 +605,40 @@ impl<'a> Scan<'a> {
         } else if STRING_DISPATCH.contains(&method.as_str()) {
             self.dispatch_strings(args, 0);
             self.dispatch_computed(args, attr, &method);
+        } else if method == "set_option" || method == "option_context" {
+            self.option_keys(args, attr);
+        }
+    }
+
+    /// `pd.set_option('plotting.backend', 'mod')` imports `mod` at once
+    /// (pandas validates the option by importing it). Option keys must be
+    /// literals, and not the plotting backend.
+    fn option_keys(&mut self, args: Node<'a>, attr: Node<'a>) {
+        let mut c = args.walk();
+        let children: Vec<Node<'a>> = args.named_children(&mut c).collect();
+        // set_option(key, value, key, value, ...): the keys are the even positions.
+        for (i, a) in children.iter().enumerate() {
+            if a.kind() == "keyword_argument" || a.kind() == "comment" {
+                continue;
+            }
+            if i % 2 == 1 {
+                continue;
+            }
+            let bad = match a.kind() {
+                "string" => {
+                    let key = self.string_value(*a).to_ascii_lowercase();
+                    key.contains("backend") || key.contains("plotting")
+                }
+                _ => true,
+            };
+            if bad {
+                self.report(
+                    Rule::DangerousAttribute,
+                    "option keys must be literal, and not the plotting backend (setting it imports a module by name)"
+                        .into(),
+                    if a.kind() == "string" { *a } else { attr },
+                );
+            }
         }
     }
 
