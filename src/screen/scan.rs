@@ -112,6 +112,7 @@ pub fn screen(source: &[u8], policy: &Policy) -> Vec<Finding> {
         pending_writers: Vec::new(),
         own_private: HashSet::new(),
         pending_private: Vec::new(),
+        own_classes: HashSet::new(),
     };
     let root = tree.root_node();
     if root.has_error() {
@@ -220,6 +221,9 @@ struct Scan<'a> {
     own_private: HashSet<String>,
     /// `self._x` / `cls._x` reads, judged at the end against `own_private`.
     pending_private: Vec<(String, Node<'a>)>,
+    /// Classes defined so far: a `Generic` one subscripted with a string
+    /// (`Box["..."]`) makes a forward reference too.
+    own_classes: HashSet<String>,
 }
 
 impl<'a> Scan<'a> {
@@ -291,6 +295,13 @@ impl<'a> Scan<'a> {
                 }
                 "function_definition" => {
                     self.definition(n, ctx.in_class);
+                    true
+                }
+                "class_definition" => {
+                    if let Some(name) = n.child_by_field_name("name") {
+                        let name = self.name(name);
+                        self.own_classes.insert(name);
+                    }
                     true
                 }
                 "identifier" => {
@@ -422,7 +433,8 @@ impl<'a> Scan<'a> {
             },
             _ => return false,
         };
-        TYPING_GENERICS.contains(&self.text(last))
+        let name = self.text(last);
+        TYPING_GENERICS.contains(&name) || (value.kind() == "identifier" && self.own_classes.contains(name))
     }
 
     /// `self` and `cls` are bound only as the first parameter of a method:
