@@ -314,6 +314,8 @@ pub const MODULE_ATTRIBUTES: &[&str] = &[
     "npyio",
     "f2py",
     "distutils",
+    // `pd.options.plotting.backend = 'mod'` imports `mod` by name.
+    "plotting",
 ];
 
 /// Tools that reach attributes by a computed string, or evaluate strings as

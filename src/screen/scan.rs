@@ -1,19 +1,34 @@
 //! The screening pass: bytes in, findings out. Pure: no I/O, no Docker.
 //!
-//! Order: size limit, UTF-8, a cheap bracket-depth pre-scan (so tree-sitter
-//! is never fed pathological nesting), parse, then one iterative walk over
-//! the tree (an explicit stack: no recursion, whatever the input). Every
-//! identifier is NFKC-normalised before any comparison, as Python does, so
-//! `ｅｖａｌ` is `eval` here too.
+//! Order: size limit, UTF-8, characters CPython reads differently (NUL, BOM,
+//! a non-UTF-8 `coding:` declaration), line breaks normalised as CPython's
+//! tokenizer does (`\r\n` and a lone `\r`), a cheap bracket-depth pre-scan
+//! (so tree-sitter is never fed pathological nesting), parse, then one
+//! iterative walk over the tree (an explicit stack: no recursion, whatever
+//! the input), and a few checks that need the whole file (modules used as
+//! values, private names the strategy defines itself, `to_*` methods it
+//! defines). Every identifier is NFKC-normalised before any comparison, as
+//! Python does, so `ｅｖａｌ` is `eval` here too.
 //!
 //! Decisions worth knowing (README, "Screening"):
 //! - attribute names are not builtins: `re.compile(...)`, `obj.open()` pass;
 //!   what makes an attribute dangerous is FS004's list (`pd.read_csv`,
 //!   `df.query`, `np.load`, `....os`), wherever it appears in a chain;
+//! - a module name as an attribute is refused only if an allowed module
+//!   really exposes a module of that name (measured in the image): `json.codecs`
+//!   is refused, `self.signal` is not (nothing allowed exposes `signal`);
+//! - modules never travel as values (`m = np`, `f(json)`): the attribute
+//!   rules follow chains, not variables;
+//! - private `_names` only on the strategy's own `self`/`cls`, for names its
+//!   own classes define; `self`/`cls` only as a method's first parameter;
 //! - bindings are not references: `def open(...)` or a parameter named
 //!   `input` is not a finding, but every later reference to the name is;
-//! - `str.format` only on a literal whose fields read no attributes or items
-//!   (`'{0.__class__}'.format(x)` and `template.format(x)` are FS003).
+//! - `.format`/`.format_map` only on a literal whose fields read no
+//!   attributes or items, called or not (`'{0.__class__}'.format(x)`,
+//!   `template.format(x)` and `str.format(t, x)` are FS003);
+//! - strings in annotations (and in `Optional[...]`-like generics) are
+//!   evaluated as code by `get_type_hints`/`singledispatch`: they may only
+//!   name types (FS008).
 
 use std::collections::HashSet;
 
@@ -97,6 +112,7 @@ pub fn screen(source: &[u8], policy: &Policy) -> Vec<Finding> {
         pending_writers: Vec::new(),
         own_private: HashSet::new(),
         pending_private: Vec::new(),
+        own_classes: HashSet::new(),
     };
     let root = tree.root_node();
     if root.has_error() {
@@ -205,6 +221,9 @@ struct Scan<'a> {
     own_private: HashSet<String>,
     /// `self._x` / `cls._x` reads, judged at the end against `own_private`.
     pending_private: Vec<(String, Node<'a>)>,
+    /// Classes defined so far: a `Generic` one subscripted with a string
+    /// (`Box["..."]`) makes a forward reference too.
+    own_classes: HashSet<String>,
 }
 
 impl<'a> Scan<'a> {
@@ -276,6 +295,13 @@ impl<'a> Scan<'a> {
                 }
                 "function_definition" => {
                     self.definition(n, ctx.in_class);
+                    true
+                }
+                "class_definition" => {
+                    if let Some(name) = n.child_by_field_name("name") {
+                        let name = self.name(name);
+                        self.own_classes.insert(name);
+                    }
                     true
                 }
                 "identifier" => {
@@ -407,7 +433,8 @@ impl<'a> Scan<'a> {
             },
             _ => return false,
         };
-        TYPING_GENERICS.contains(&self.text(last))
+        let name = self.text(last);
+        TYPING_GENERICS.contains(&name) || (value.kind() == "identifier" && self.own_classes.contains(name))
     }
 
     /// `self` and `cls` are bound only as the first parameter of a method:
@@ -523,14 +550,18 @@ impl<'a> Scan<'a> {
                 );
             }
         }
-        let values = std::mem::take(&mut self.values);
+        let values = if self.imported_modules.is_empty() { Vec::new() } else { std::mem::take(&mut self.values) };
         for n in values {
+            let raw = self.text(n);
+            if !self.imported_modules.iter().any(|m| m == raw) && raw.is_ascii() {
+                continue; // the common case, without allocating
+            }
             let name = self.name(n);
             if self.imported_modules.contains(&name) {
                 self.report(
                     Rule::DangerousAttribute,
                     format!(
-                        "module `{name}` used as a value; use its attributes directly (`{name}.mean(...)`): \
+                        "module `{name}` used as a value; use its attributes directly (`{name}.<name>`): \
                          a module passed around could reach what the attribute rules refuse"
                     ),
                     n,
@@ -586,6 +617,40 @@ impl<'a> Scan<'a> {
         } else if STRING_DISPATCH.contains(&method.as_str()) {
             self.dispatch_strings(args, 0);
             self.dispatch_computed(args, attr, &method);
+        } else if method == "set_option" || method == "option_context" {
+            self.option_keys(args, attr);
+        }
+    }
+
+    /// `pd.set_option('plotting.backend', 'mod')` imports `mod` at once
+    /// (pandas validates the option by importing it). Option keys must be
+    /// literals, and not the plotting backend.
+    fn option_keys(&mut self, args: Node<'a>, attr: Node<'a>) {
+        let mut c = args.walk();
+        let children: Vec<Node<'a>> = args.named_children(&mut c).collect();
+        // set_option(key, value, key, value, ...): the keys are the even positions.
+        for (i, a) in children.iter().enumerate() {
+            if a.kind() == "keyword_argument" || a.kind() == "comment" {
+                continue;
+            }
+            if i % 2 == 1 {
+                continue;
+            }
+            let bad = match a.kind() {
+                "string" => {
+                    let key = self.string_value(*a).to_ascii_lowercase();
+                    key.contains("backend") || key.contains("plotting")
+                }
+                _ => true,
+            };
+            if bad {
+                self.report(
+                    Rule::DangerousAttribute,
+                    "option keys must be literal, and not the plotting backend (setting it imports a module by name)"
+                        .into(),
+                    if a.kind() == "string" { *a } else { attr },
+                );
+            }
         }
     }
 

@@ -192,8 +192,10 @@ fn random_bytes_and_truncations_never_crash() {
 
 #[test]
 fn accepted_corpus_has_no_findings() {
-    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted"]
+    // `tests/finlab` (realistic finlab scripts) joins the corpus where it exists.
+    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted", "tests/finlab"]
         .iter()
+        .filter(|d| *d != &"tests/finlab" || root().join(d).is_dir())
         .flat_map(|d| std::fs::read_dir(root().join(d)).expect("corpus dir"))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "py") && !p.ends_with("make_market.py"))
@@ -406,6 +408,11 @@ fn dangerous_modules_reached_through_allowed_ones_are_refused() {
         ("import dataclasses\nclass A:\n    def m(self):\n        return self.x\nA.m(dataclasses)\n", &["FS004"]),
         ("import pandas as pd\ngz = pd.io.common.gzip\n", &["FS004"]),
         ("from pandas.compat import pyarrow as pa_mod\n", &["FS004"]),
+        // The plotting backend option imports a module by name.
+        ("import pandas as pd\npd.set_option('plotting.backend', 'antigravity')\n", &["FS004"]),
+        ("import pandas as pd\npd.options.plotting.backend = 'antigravity'\n", &["FS004"]),
+        ("import pandas as pd\nkey = 'back' + 'end'\npd.set_option(key, 'this')\n", &["FS004"]),
+        ("import pandas as pd\nwith pd.option_context('display.max_rows', 5, 'plotting.backend', 'this'):\n    pass\n", &["FS004"]),
     ]);
 }
 
@@ -444,6 +451,10 @@ fn string_annotations_evaluated_at_run_time_are_refused() {
         ),
         ("import typing\nU = typing.Union[\"sum([1]) and int\", None]\n", &["FS008"]),
         ("Pair = tuple[\"int if 1 else str\", int]\n", &["FS008"]),
+        (
+            "from typing import Generic, TypeVar\nT = TypeVar('T')\nclass Box(Generic[T]):\n    pass\nB = Box[\"print(1) or int\"]\n",
+            &["FS008"],
+        ),
     ]);
 }
 
@@ -567,6 +578,7 @@ def strategy(data):
         "import pandas as pd\n\n\nclass Weights:\n    def to_weights(self, frame, cap=0.1):\n        return frame.clip(upper=cap)\n\n\ndef strategy(data):\n    df = data.get('close')\n    dates = pd.to_datetime(df.index)\n    w = Weights().to_weights(df.rank(axis=1, pct=True))\n    return w.groupby(dates.month).transform('mean') > 0.5\n",
         "# -*- coding: utf-8 -*-\ndef strategy(data):\r\n    close = data.get('close')\r\n    return close > close.rolling(20).mean()\r\n",
         "class Cache:\n    _shared = {}\n\n    def __init__(self):\n        self._hits, self._misses = 0, 0\n\n    @classmethod\n    def shared(cls):\n        return cls._shared\n\n    def _key(self, k):\n        self._hits += 1\n        return (k, self._hits, self._misses)\n",
+        "import pandas as pd\npd.set_option('display.max_columns', 20)\nwith pd.option_context('display.precision', 3, 'display.width', 120):\n    pass\n",
         "import pandas as pd\n\x0c\ndef strategy(data):\n    return data.get('close') > 0\n",
         "import numpy as np\nfrom numpy.lib.stride_tricks import sliding_window_view\n\n\ndef strategy(data):\n    close = data.get('close')\n    windows = sliding_window_view(close.to_numpy(), 5, axis=0)\n    empty = np.ndarray((2, 2))\n    return close > windows.mean() + empty.size * 0\n",
         "import numpy as np\nimport pandas as pd\n\n\ndef strategy(data):\n    close = data.get('close')\n    _, n = close.shape\n    out = close.agg(['mean', 'std'])\n    z = close.resample('M').agg({'A': 'last'}) if 'A' in close else close\n    return (close - out.loc['mean']) / out.loc['std'] > np.log(n) * 0 + (z is not None)\n",
