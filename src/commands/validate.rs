@@ -62,6 +62,25 @@ pub fn validate(ctx: &Context, args: &ValidateArgs) -> Result<Validation> {
                 .map_err(|source| InputError::Strategy { path: path.clone(), source })?;
             (path.display().to_string(), bytes)
         };
+        // Screen what `exec` would run: a notebook's code cells, a script
+        // without its IPython magics (bytes that are not UTF-8 are screened
+        // as they are, and FS005 says so).
+        let mut notes = Vec::new();
+        let bytes = match std::str::from_utf8(&bytes) {
+            Ok(text) => match crate::notebook::prepare(path, text) {
+                Ok(p) => {
+                    notes = p.warnings;
+                    p.code.into_bytes()
+                }
+                Err(message) => {
+                    return Err(InputError::Notebook { path: path.clone(), message }.into());
+                }
+            },
+            Err(_) => bytes,
+        };
+        for n in &notes {
+            ctx.printer.warn(&format!("{name}: {n}"));
+        }
         let findings = screen::screen(&bytes, &policy);
         reports.push(FileReport { path: name, clean: findings.is_empty(), findings });
     }

@@ -638,3 +638,22 @@ fn module_attributes_of_allowed_modules_are_refused() {
         assert!(lines.contains(&line), "no finding for `{holder}.{attr}`");
     }
 }
+
+/// `validate` screens what `exec` would run: a notebook's code cells, a
+/// notebook export without its IPython magics.
+#[test]
+fn validate_screens_notebooks_as_exec_runs_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let nb = dir.path().join("research.ipynb");
+    std::fs::write(
+        &nb,
+        r#"{"cells":[{"cell_type":"markdown","source":["import os"]},{"cell_type":"code","source":["import os\n","os.system(\"id\")\n"]}],"metadata":{},"nbformat":4,"nbformat_minor":5}"#,
+    )
+    .expect("write");
+    let out = crate::support::bin().args(["validate"]).arg(&nb).output().expect("validate");
+    assert_eq!(out.status.code(), Some(11), "{}", String::from_utf8_lossy(&out.stdout));
+    let export = crate::support::root().join("tests/finlab/notebooks/colab_export.py");
+    let out = crate::support::bin().args(["validate"]).arg(&export).output().expect("validate");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dropped"), "the magics are named");
+}
