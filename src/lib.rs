@@ -9,6 +9,7 @@
 //! * At the bottom: `config` (layers), `error` (exit codes), `host` (boot id,
 //!   run ids, hashes, processes), `position`, `harness` (the embedded Python).
 
+pub mod audit;
 pub mod batch;
 pub mod cleanup;
 pub mod cli;
@@ -22,8 +23,11 @@ pub mod fsread;
 pub mod harness;
 pub mod host;
 pub mod image;
+pub mod metrics;
+pub mod metrics_server;
 pub mod monitor;
 pub mod notebook;
+pub mod observe;
 pub mod position;
 pub mod printer;
 pub mod report;

@@ -1,12 +1,14 @@
 //! `finsandbox exec`: resolve the settings, optionally self-test, run the
 //! pipeline once.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use super::{current_dir, install_signal_handlers, Context};
 use crate::cli::ExecArgs;
 use crate::config::{self, Overrides};
 use crate::error::Result;
+use crate::observe::{self, Recorded};
 use crate::report::RunResult;
 use crate::{engine, run, selftest};
 
@@ -27,14 +29,36 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
         runtime: args.runtime.clone(),
         keep_container: args.keep_container,
         allow_insecure: args.allow_insecure,
+        metrics_textfile_dir: args.metrics_textfile.clone(),
+        audit_log: args.audit_log.clone(),
     };
-    let settings = config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, &flags, &cwd)?;
+    let file = file.as_ref().map(|(p, f)| (p.as_path(), f));
+    let settings = config::resolve(file, ctx.env, &flags, &cwd)?;
+    let mut reporter = observe::Reporter::open(&config::resolve_observe(file, ctx.env, &flags, &cwd)?, None)?;
+    let result = run_once(ctx, args, &settings, signal);
+    let recorded = match &result {
+        Ok(r) => Recorded::Result(r),
+        Err(error) => Recorded::Error { strategy: &args.strategy, error },
+    };
+    for w in reporter.record(&recorded) {
+        ctx.printer.warn(&w);
+    }
+    result
+}
+
+/// The run itself, once the settings and reporting are in place.
+fn run_once(
+    ctx: &Context,
+    args: &ExecArgs,
+    settings: &config::Settings,
+    signal: Arc<AtomicUsize>,
+) -> Result<RunResult> {
     for reason in &settings.insecure_reasons {
         ctx.printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
     }
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     if args.self_test {
-        let t = selftest::run(&engine, &settings, Arc::clone(&signal))?;
+        let t = selftest::run(&engine, settings, Arc::clone(&signal))?;
         if !t.healthy {
             return Err(selftest::refusal(&t).into());
         }
@@ -46,7 +70,7 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
     let request = run::Request {
         strategy: &args.strategy,
         data: &args.data,
-        settings: &settings,
+        settings,
         engine: &engine,
         signal,
         skip_screening: args.skip_screening,

@@ -32,7 +32,15 @@ pub struct Context<'a> {
 /// Run the command; the exit code its outcome stands for.
 pub fn dispatch(ctx: &Context) -> Result<i32> {
     match &ctx.cli.command {
-        Command::Exec(args) => print(ctx, &exec::exec(ctx, args)?),
+        Command::Exec(args) => {
+            let r = exec::exec(ctx, args)?;
+            // Cron-friendly: `--quiet` without `--json` prints nothing; the
+            // exit code (and --audit-log, metrics) carry the outcome.
+            if ctx.printer.quiet && !ctx.printer.json {
+                return Ok(r.exit_code());
+            }
+            print(ctx, &r)
+        }
         Command::Batch(args) => batch::batch(ctx, args),
         Command::Validate(args) => print(ctx, &validate::validate(ctx, args)?),
         Command::Cleanup(args) => print(ctx, &cleanup::cleanup(ctx, args)?),
