@@ -382,6 +382,9 @@ fn batch_serves_metrics_live_on_loopback_and_refuses_other_addresses() {
     std::fs::write(dir.path().join("a_ok.py"), OK_SOURCE).expect("write");
     // Sleeps long enough to be scraped mid-batch; the batch is stopped first.
     std::fs::write(dir.path().join("b_slow.py"), format!("import time\ntime.sleep(120){TRIVIAL_TAIL}")).expect("write");
+    let textfile = dir.path().join("m");
+    std::fs::create_dir(&textfile).expect("mkdir");
+    let audit = dir.path().join("audit.jsonl");
     let port = free_port();
     let batch = Guard(
         bin()
@@ -393,6 +396,10 @@ fn batch_serves_metrics_live_on_loopback_and_refuses_other_addresses() {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--out")
             .arg(dir.path().join("out.jsonl"))
+            .arg("--metrics-textfile")
+            .arg(&textfile)
+            .arg("--audit-log")
+            .arg(&audit)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -415,4 +422,13 @@ fn batch_serves_metrics_live_on_loopback_and_refuses_other_addresses() {
     unsafe { libc::kill(batch.0.id() as i32, libc::SIGTERM) };
     let code = batch.0.wait().expect("wait").code();
     assert_eq!(code, Some(143));
+    // The batch also merged each line into the textfile and the audit log.
+    let text = std::fs::read_to_string(textfile.join("finsandbox.prom")).expect("prom");
+    assert_eq!(sample(&text, "finsandbox_runs_total{status=\"ok\"}"), Some(1.0), "{text}");
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(&audit).expect("audit").lines().next().expect("a line for the finished run"),
+    )
+    .expect("json");
+    assert_eq!(first["status"], "ok");
+    assert!(first["strategy"].as_str().unwrap_or_default().ends_with("a_ok.py"), "{first}");
 }
