@@ -209,7 +209,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__batch)
-            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --start --end --runtime --json --quiet --engine --help"
+            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,6 +263,18 @@ _finsandbox() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --metrics-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --engine)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -275,13 +287,17 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__cleanup)
-            opts="-q -h --dry-run --older-than --all --json --quiet --engine --help"
+            opts="-q -h --dry-run --older-than --all --metrics-textfile --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -555,7 +571,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --metrics-textfile --audit-log --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,6 +626,14 @@ _finsandbox() {
                     return 0
                     ;;
                 --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -59,7 +59,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Print nothing on stderr but errors.
+    /// Print nothing on stderr but errors; `exec` prints no summary on stdout either
+    /// (unless --json): the exit code, --audit-log and metrics carry the result.
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
@@ -192,6 +193,15 @@ pub struct ExecArgs {
     /// The strategy's pre-bound `end_date` (YYYY-MM-DD; default: the price data's last date).
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
     pub end: Option<String>,
+
+    /// After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom`
+    /// (node_exporter's textfile collector; config `metrics.textfile_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
+
+    /// Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
 }
 
 /// `--start`/`--end`: a `YYYY-MM-DD` date, checked before anything runs.
@@ -259,6 +269,19 @@ pub struct BatchArgs {
     /// OCI runtime registered with the engine, e.g. `runsc`.
     #[arg(long, value_name = "NAME")]
     pub runtime: Option<String>,
+
+    /// After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom`
+    /// (node_exporter's textfile collector; config `metrics.textfile_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
+
+    /// Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Also serve the metrics live at `http://ADDR/metrics` while the batch runs (loopback only).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +308,11 @@ pub struct CleanupArgs {
     /// Every container of ours, whether its owner still runs or not.
     #[arg(long)]
     pub all: bool,
+
+    /// Set the `finsandbox_orphans` gauge (orphans found) and add the removed ones
+    /// to the reaped counter in `DIR/finsandbox.prom`.
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

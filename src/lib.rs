@@ -6,9 +6,14 @@
 //!   supervise (`engine`, `monitor`, `harness` frames) → decide → `score` →
 //!   `report`; the `printer` renders what a command returns.
 //! * `cleanup` and `selftest` use the engine beside the pipeline.
+//! * `observe` is what `exec`, `batch` and `cleanup` report beside their
+//!   output: `metrics` (counters merged under a lock into node_exporter's
+//!   textfile format), `metrics_server` (`batch --metrics-listen`), `audit`
+//!   (one JSON line per run).
 //! * At the bottom: `config` (layers), `error` (exit codes), `host` (boot id,
 //!   run ids, hashes, processes), `position`, `harness` (the embedded Python).
 
+pub mod audit;
 pub mod batch;
 pub mod cleanup;
 pub mod cli;
@@ -22,8 +27,11 @@ pub mod fsread;
 pub mod harness;
 pub mod host;
 pub mod image;
+pub mod metrics;
+pub mod metrics_server;
 pub mod monitor;
 pub mod notebook;
+pub mod observe;
 pub mod position;
 pub mod printer;
 pub mod report;

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::io::AsRawFd;
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -10,8 +11,9 @@ use super::{install_signal_handlers, Context};
 use crate::batch::{self, Batch, Line, ResumeIndex, Summary};
 use crate::cli::BatchArgs;
 use crate::config::Overrides;
-use crate::error::{code, Error, InputError, Result};
-use crate::{engine, run};
+use crate::error::{code, ConfigError, Error, InputError, Result};
+use crate::observe::{Recorded, Reporter};
+use crate::{engine, metrics_server, run};
 
 pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let signal = install_signal_handlers()?;
@@ -21,9 +23,26 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         cpus: args.cpus,
         timeout_seconds: args.timeout,
         runtime: args.runtime.clone(),
+        metrics_textfile_dir: args.metrics_textfile.clone(),
+        audit_log: args.audit_log.clone(),
         ..Overrides::default()
     };
-    let settings = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let live = match &args.metrics_listen {
+        Some(a) => {
+            let addr = metrics_server::parse_addr(a).map_err(|message| ConfigError::Value {
+                key: "--metrics-listen".into(),
+                origin: "command line".into(),
+                message,
+            })?;
+            let shared: metrics_server::Shared = Default::default();
+            let local = metrics_server::serve(addr, Arc::clone(&shared)).map_err(Error::Internal)?;
+            ctx.printer.note(&format!("serving metrics at http://{local}/metrics while the batch runs"));
+            Some(shared)
+        }
+        None => None,
+    };
+    let mut reporter = Reporter::open(&observe_to, live)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
     if strategies.is_empty() {
@@ -55,6 +74,15 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     };
     let mut write_error: Option<std::io::Error> = None;
     let mut on_line = |line: &Line, s: &Summary| {
+        let recorded = match line {
+            Line::Result(r) => Recorded::Result(r),
+            Line::Error(e) => {
+                Recorded::ErrorLine { strategy: &e.strategy.path, message: &e.error.message, exit_code: e.exit_code }
+            }
+        };
+        for w in reporter.record(&recorded) {
+            bar.suspend(|| ctx.printer.warn(&w));
+        }
         let json = line.to_json();
         if let Some(f) = out.as_mut() {
             if let Err(e) = append_line(f, &json) {

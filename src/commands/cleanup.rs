@@ -46,6 +46,14 @@ impl CommandOutput for Cleanup {
 }
 
 pub fn cleanup(ctx: &Context, args: &CleanupArgs) -> Result<Cleanup> {
+    // A bad metrics directory fails before anything is removed.
+    if let Some(dir) = &args.metrics_textfile {
+        crate::metrics::check_dir(dir).map_err(|message| crate::error::ConfigError::Value {
+            key: "--metrics-textfile".into(),
+            origin: "command line".into(),
+            message,
+        })?;
+    }
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     engine::preflight(&engine)?;
     let boot = host::boot_id();
@@ -54,6 +62,13 @@ pub fn cleanup(ctx: &Context, args: &CleanupArgs) -> Result<Cleanup> {
     let containers = cleanup::sweep(&engine, &host, &opts, args.dry_run)?;
     let failed = containers.iter().filter(|v| v.orphan && !v.removed && !args.dry_run).count();
     let orphans = containers.iter().filter(|v| v.orphan).count();
+    if let Some(dir) = &args.metrics_textfile {
+        // A dry run reaps nothing; what it found is still the gauge.
+        let reaped = containers.iter().filter(|v| v.orphan && v.removed && !args.dry_run).count();
+        for w in crate::observe::record_cleanup(dir, orphans as u64, reaped as u64)? {
+            ctx.printer.warn(&w);
+        }
+    }
     if !ctx.printer.json {
         let kept = containers.len() - orphans;
         ctx.printer.note(&format!("{orphans} orphan(s), {kept} container(s) of live runs kept"));

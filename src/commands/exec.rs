@@ -1,12 +1,14 @@
 //! `finsandbox exec`: resolve the settings, optionally self-test, run the
 //! pipeline once.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
 use super::{install_signal_handlers, Context};
 use crate::cli::ExecArgs;
-use crate::config::Overrides;
+use crate::config::{self, Overrides};
 use crate::error::Result;
+use crate::observe::{self, Recorded};
 use crate::report::RunResult;
 use crate::{engine, run, selftest};
 
@@ -25,11 +27,32 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
         runtime: args.runtime.clone(),
         keep_container: args.keep_container,
         allow_insecure: args.allow_insecure,
+        metrics_textfile_dir: args.metrics_textfile.clone(),
+        audit_log: args.audit_log.clone(),
     };
-    let settings = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let mut reporter = observe::Reporter::open(&observe_to, None)?;
+    let result = run_once(ctx, args, &settings, signal);
+    let recorded = match &result {
+        Ok(r) => Recorded::Result(r),
+        Err(error) => Recorded::Error { strategy: &args.strategy, error },
+    };
+    for w in reporter.record(&recorded) {
+        ctx.printer.warn(&w);
+    }
+    result
+}
+
+/// The run itself, once the settings and reporting are in place.
+fn run_once(
+    ctx: &Context,
+    args: &ExecArgs,
+    settings: &config::Settings,
+    signal: Arc<AtomicUsize>,
+) -> Result<RunResult> {
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     if args.self_test {
-        let t = selftest::run(&engine, &settings, Arc::clone(&signal))?;
+        let t = selftest::run(&engine, settings, Arc::clone(&signal))?;
         if !t.healthy {
             return Err(selftest::refusal(&t).into());
         }
@@ -41,7 +64,7 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
     let request = run::Request {
         strategy: &args.strategy,
         data: &args.data,
-        settings: &settings,
+        settings,
         engine: &engine,
         signal,
         skip_screening: args.skip_screening,

@@ -32,7 +32,15 @@ pub struct Context<'a> {
 /// Run the command; the exit code its outcome stands for.
 pub fn dispatch(ctx: &Context) -> Result<i32> {
     match &ctx.cli.command {
-        Command::Exec(args) => print(ctx, &exec::exec(ctx, args)?),
+        Command::Exec(args) => {
+            let r = exec::exec(ctx, args)?;
+            // Cron-friendly: `--quiet` without `--json` prints nothing; the
+            // exit code (and --audit-log, metrics) carry the outcome.
+            if ctx.printer.quiet && !ctx.printer.json {
+                return Ok(r.exit_code());
+            }
+            print(ctx, &r)
+        }
         Command::Batch(args) => batch::batch(ctx, args),
         Command::Validate(args) => print(ctx, &validate::validate(ctx, args)?),
         Command::Cleanup(args) => print(ctx, &cleanup::cleanup(ctx, args)?),
@@ -71,20 +79,22 @@ fn report<T: CommandOutput>(ctx: &Context, out: &T) -> Result<i32> {
     Ok(out.exit_code())
 }
 
-/// The effective settings: the config file found for `config`, the
-/// environment, these flags.
+/// The effective settings (the config file found for `config`, the
+/// environment, these flags), and where metrics and audit lines go.
 fn settings(
     ctx: &Context,
     config: Option<&std::path::Path>,
     flags: &crate::config::Overrides,
-) -> Result<crate::config::Settings> {
+) -> Result<(crate::config::Settings, crate::config::Observe)> {
     let cwd = current_dir()?;
     let file = crate::config::load_file(config, ctx.env, &cwd)?;
-    let s = crate::config::resolve(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, flags, &cwd)?;
+    let file = file.as_ref().map(|(p, f)| (p.as_path(), f));
+    let s = crate::config::resolve(file, ctx.env, flags, &cwd)?;
+    let observe = crate::config::resolve_observe(file, ctx.env, flags, &cwd)?;
     for reason in &s.insecure_reasons {
         ctx.printer.warn(&format!("insecure run (--allow-insecure): {reason}"));
     }
-    Ok(s)
+    Ok((s, observe))
 }
 
 fn current_dir() -> Result<std::path::PathBuf> {

@@ -20,6 +20,25 @@ pub struct FileConfig {
     pub cleanup: Option<CleanupSection>,
     pub monitoring: Option<MonitoringSection>,
     pub scoring: Option<ScoringSection>,
+    pub metrics: Option<MetricsSection>,
+    pub audit: Option<AuditSection>,
+}
+
+/// Prometheus metrics without a daemon (`--metrics-textfile`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// node_exporter's textfile-collector directory: `finsandbox.prom` is
+    /// rewritten there after each run.
+    pub textfile_dir: Option<String>,
+}
+
+/// The audit log (`--audit-log`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// One JSON line per run is appended to this file.
+    pub log: Option<String>,
 }
 
 /// The host's trading costs. A strategy's `sim(fee_ratio=...)` may raise them
@@ -247,6 +266,14 @@ impl Layer {
                 ));
             }
             l.min_window_days = Some(w);
+        }
+        // Relative paths are the file's project's, like the seccomp profile.
+        let root = project_root_of(path, cwd);
+        if let Some(d) = cfg.metrics.as_ref().and_then(|m| m.textfile_dir.as_deref()) {
+            l.metrics_textfile_dir = Some(root.join(non_empty("metrics.textfile_dir", d, &origin)?));
+        }
+        if let Some(a) = cfg.audit.as_ref().and_then(|a| a.log.as_deref()) {
+            l.audit_log = Some(root.join(non_empty("audit.log", a, &origin)?));
         }
         if let Some(m) = &cfg.monitoring {
             l.monitoring = Some(monitoring_settings(m, &origin)?);

@@ -68,6 +68,11 @@ layer! {
     sweep_on_start: bool,
     alert_on_orphaned_containers: usize,
     cleanup_grace_seconds: u64,
+    /// Where results are reported, not how runs run: kept out of
+    /// [`Settings`] (and so out of `provenance.config_sha256`); see
+    /// [`super::Observe`].
+    metrics_textfile_dir: PathBuf,
+    audit_log: PathBuf,
 }
 
 /// Command-line flags that override configuration.
@@ -84,6 +89,8 @@ pub struct Overrides {
     pub runtime: Option<String>,
     pub keep_container: bool,
     pub allow_insecure: bool,
+    pub metrics_textfile_dir: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
 }
 
 impl Layer {
@@ -109,6 +116,8 @@ impl Layer {
             seccomp_profile: f.seccomp_profile.as_deref().map(|v| super::profile_path(v, cwd)),
             runtime: f.runtime.clone(),
             cleanup_on_exit: f.keep_container.then_some(false),
+            metrics_textfile_dir: f.metrics_textfile_dir.as_ref().map(|p| cwd.join(p)),
+            audit_log: f.audit_log.as_ref().map(|p| cwd.join(p)),
             ..Layer::default()
         };
         l.mark_origin(ORIGIN);

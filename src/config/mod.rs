@@ -37,8 +37,9 @@ mod validate;
 
 pub use environment::names as env;
 pub use file::{
-    config_path, config_path_in, load_file, load_found, parse_file, CleanupSection, DockerSection, FileConfig, Found,
-    MonitoringSection, ScoringSection, ScreeningSection, TmpfsSection, MAX_CONFIG_BYTES, SYSTEM_CONFIG,
+    config_path, config_path_in, load_file, load_found, parse_file, AuditSection, CleanupSection, DockerSection,
+    FileConfig, Found, MetricsSection, MonitoringSection, ScoringSection, ScreeningSection, TmpfsSection,
+    MAX_CONFIG_BYTES, SYSTEM_CONFIG,
 };
 pub use layer::{Layer, Overrides};
 pub use validate::parse_size;
@@ -224,6 +225,28 @@ impl Layers {
     }
 }
 
+/// Where a command reports its runs, beside its output: the metrics
+/// directory and the audit log. Kept apart from [`Settings`] on purpose: they
+/// do not change what a run does, so they must not change the effective-config
+/// hash in `provenance` (and `batch --resume` must not rerun strategies because
+/// metrics were turned on).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observe {
+    pub metrics_textfile_dir: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+}
+
+/// The [`Observe`] settings, flags over environment over file.
+pub fn resolve_observe(
+    file: Option<(&Path, &FileConfig)>,
+    env: &EnvMap,
+    flags: &Overrides,
+    cwd: &Path,
+) -> Result<Observe, ConfigError> {
+    let c = Layers::read(file, env, flags, cwd)?.combined();
+    Ok(Observe { metrics_textfile_dir: c.metrics_textfile_dir, audit_log: c.audit_log })
+}
+
 /// Combine the layers and validate the result.
 pub fn resolve(
     file: Option<(&Path, &FileConfig)>,
@@ -286,7 +309,11 @@ pub fn explain(
     let s = resolve(file, env, flags, cwd)?;
     let combined = Layers::read(file, env, flags, cwd)?.combined();
     let origin = |key: &str| combined.origin.get(key).cloned().unwrap_or_else(|| "default".to_string());
-    Ok(entries(&s)
+    let path_or = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into());
+    let mut all = entries(&s);
+    all.push(("metrics_textfile_dir", path_or(&combined.metrics_textfile_dir)));
+    all.push(("audit_log", path_or(&combined.audit_log)));
+    Ok(all
         .into_iter()
         .map(|(key, value)| {
             // Swap follows memory when no layer set it.

@@ -6,7 +6,7 @@ mod argv;
 mod command;
 mod container;
 mod ops;
-mod stats;
+pub mod stats;
 
 pub use argv::{label, run_args, RunSpec, DATA_TARGET, STARTUP_LIMIT_SECONDS};
 pub use command::{Engine, Flavor};

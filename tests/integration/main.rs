@@ -12,6 +12,7 @@ mod finlab;
 mod hostile_inputs;
 mod install;
 mod lifecycle;
+mod metrics;
 mod monitor;
 mod podman;
 mod sandbox;
