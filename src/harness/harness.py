@@ -245,8 +245,8 @@ def install_runtime_policy(request, code, filename, refusals):
     read_roots = library_roots + (tmp_root, data_path.rstrip("/") + "/")
     read_files = frozenset({data_path, "/dev/null", "/dev/urandom", "/dev/random"})
     write_files = frozenset({"/dev/null"})
-    # A thread may read its own status (the self-test checks the filters).
-    own_status = _re.compile(rf"/proc/{pid}/(task/\d+/)?status\Z")
+    # The process may read its own threads' status (the self-test checks the filters).
+    own_status = _re.compile(rf"/proc/{pid}/(status|task|task/\d+/status)\Z")
     trusted_files = frozenset({"<string>", "finlab_compat.py"}) - {filename}
     machinery = ("<frozen importlib", realpath(os.path.dirname(collections.__file__) + "/../importlib") + "/")
 
