@@ -194,10 +194,6 @@ RUNTIME_RULES = {
 }
 
 
-class RuntimePolicyError(PermissionError):
-    """What the strategy sees when the runtime policy refuses an action."""
-
-
 def install_runtime_policy(request, code, filename, refusals):
     """Install the PEP 578 audit hook that refuses, with the rule's id in the
     message, what a strategy has no business doing: see RUNTIME_RULES.
@@ -276,7 +272,9 @@ def install_runtime_policy(request, code, filename, refusals):
         message = f"finsandbox runtime policy {rule} ({RUNTIME_RULES[rule]}): {what} is refused"
         if len(refusals) < 20:
             refusals.append({"rule": rule, "what": what[:200]})
-        raise RuntimePolicyError(message)
+        # A plain PermissionError (errno None): code that handles refused
+        # operations keeps working; the message names the rule.
+        raise PermissionError(message)
 
     def under(path, prefixes):
         return any(path.startswith(p) for p in prefixes)

@@ -10,6 +10,7 @@ mod compat;
 mod lifecycle;
 mod monitor;
 mod podman;
+mod runtime_policy;
 mod sandbox;
 mod scoring;
 mod screening;
