@@ -51,6 +51,8 @@ fn run_harness(engine: &str, runtime: Option<&str>, source: &str, data: &Path, p
         .arg("--security-opt")
         .arg(format!("seccomp={}", profile.display()))
         .args(["--tmpfs", "/tmp:rw,noexec,nosuid,nodev,size=64m", "--pids-limit", "100", "--memory", "2g"])
+        // Podman on this kernel needs explicit limits (as `finsandbox exec` passes them).
+        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=2048:2048", "--ulimit", "core=0:0"])
         .arg("--mount")
         .arg(format!("type=bind,source={},target=/data/market,readonly", data.display()));
     if let Some(rt) = runtime {
