@@ -215,8 +215,14 @@ record("no_seccomp", status.get("Seccomp") != "2", f"Seccomp {status.get('Seccom
 if ctypes is not None:
     nnp = libc.prctl(39, 0, 0, 0, 0)  # PR_GET_NO_NEW_PRIVS: asked of the kernel
     record("new_privileges", nnp != 1, f"PR_GET_NO_NEW_PRIVS {nnp}")
-else:  # ctypes refused by the runtime policy: the kernel's own report in /proc
-    record("new_privileges", status.get("NoNewPrivs") != "1", f"NoNewPrivs {status.get('NoNewPrivs')}")
+elif "NoNewPrivs" in status:  # ctypes refused by the runtime policy: the kernel's own report
+    record("new_privileges", status["NoNewPrivs"] != "1", f"NoNewPrivs {status['NoNewPrivs']}")
+else:
+    # gVisor has no NoNewPrivs line. The kernel loads a seccomp filter for a
+    # process without CAP_SYS_ADMIN only once no_new_privs is set, and the
+    # harness loaded its own filter (it refuses to run the strategy otherwise).
+    implied = status.get("Seccomp") == "2" and status.get("CapEff", "1").strip("0") == ""
+    record("new_privileges", not implied, "implied by a filter loaded without capabilities" if implied else "unknown")
 allowed_env = {"HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "HOSTNAME", "LC_CTYPE"}
 extra = sorted(set(os.environ) - allowed_env)
 record("host_environment", bool(extra), ",".join(extra) or "none")
