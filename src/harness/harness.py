@@ -203,58 +203,119 @@ def install_runtime_policy(request, code, filename, refusals):
     harness needs is refused. An audit hook cannot be removed once added.
 
     This is a second layer, not the boundary: code that runs in the process
-    can in principle corrupt the interpreter itself. The container and the
-    seccomp filters stay what holds; this layer makes escapes through the
-    Python surface fail early, with a message that names the rule.
-    `refusals` collects what was refused (for the summary; informational only,
-    since the strategy controls the process).
+    can in principle corrupt the interpreter itself, and native libraries
+    that open files themselves (Arrow's C++ filesystem) raise no audit event.
+    The container and the seccomp filters stay what holds; this layer makes
+    escapes through the Python surface fail early, with a message that names
+    the rule. `refusals` collects what was refused (for the summary;
+    informational only, since the strategy controls the process).
+
+    The hook must not be bent by the strategy it watches: it uses only what
+    it captured here (builtins, C functions of posix, bound C methods), never
+    a module attribute or builtin looked up at call time (a strategy can
+    replace `builtins.any` or `os.path.realpath`), and it never calls an
+    object the strategy made (no `__fspath__`, `__str__`, properties):
+    arguments of another type than str, bytes or int are refused.
     """
     import _io
+    import _stat
     import collections
     import dataclasses
     import keyword
+    import posix
     import re as _re
-    import types
     import resource  # noqa: F401  (the summary reads it after the strategy)
+    import types
 
     if not request.get("runtime_policy", True):
         return False
 
-    allowed_imports = frozenset(request.get("allowed_imports") or DEFAULT_ALLOWED_IMPORTS)
-    realpath = os.path.realpath
-    fspath = os.fspath
-    fsdecode = os.fsdecode
+    # Everything the hook calls, captured now.
+    str_, bytes_, int_, dict_, type_, len_ = str, bytes, int, dict, type, len
+    memoryview_, PermissionError_ = memoryview, PermissionError
+    OSError_, ValueError_ = OSError, ValueError
+    startswith, split, join = str.startswith, str.split, str.join
+    partition, isidentifier = str.partition, str.isidentifier
+    decode, bytes_eq = bytes.decode, bytes.__eq__
+    lstat, readlink, getcwd = posix.lstat, posix.readlink, posix.getcwd
+    S_ISLNK = _stat.S_ISLNK
     getframe = sys._getframe
-    isabs = os.path.isabs
-    pid = os.getpid()
+    iskeyword = keyword.iskeyword
+    ModuleType = types.ModuleType
+    FileIO = _io.FileIO
+    fs_encoding = sys.getfilesystemencoding()
+    pid = posix.getpid()
+    WRITE_FLAGS = posix.O_WRONLY | posix.O_RDWR | posix.O_CREAT | posix.O_TRUNC | posix.O_APPEND
 
-    def roots(paths):
-        out = []
-        for p in paths:
-            if p and os.path.isdir(p):
-                out.append(realpath(p).rstrip("/") + "/")
-        return tuple(sorted(set(out)))
+    def real(path):
+        """realpath() from captured C calls only: symlinks resolved, `..` applied
+        after resolving (as the kernel does), missing parts kept as written."""
+        if not startswith(path, "/"):
+            path = getcwd() + "/" + path
+        parts = [p for p in split(path, "/") if p and p != "."]
+        done = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = "/" + join("/", done + [part])
+            try:
+                mode = lstat(candidate).st_mode
+            except (OSError_, ValueError_):
+                done.append(part)
+                continue
+            if S_ISLNK(mode):
+                hops += 1
+                if hops > 40:
+                    refuse("R002", f"the symlink loop at {candidate!r}")
+                target = readlink(candidate)
+                if startswith(target, "/"):
+                    done = []
+                parts = [p for p in split(target, "/") if p and p != "."] + parts
+            else:
+                done.append(part)
+        return "/" + join("/", done)
 
-    library_roots = roots(list(sys.path) + ["/usr/share/zoneinfo"])
-    data_path = realpath(request.get("data_path") or "/data/market")
-    tmp_root = realpath("/tmp").rstrip("/") + "/"
+    def prefix(path):
+        return real(path).rstrip("/") + "/"
+
+    allowed_imports = frozenset(request.get("allowed_imports") or DEFAULT_ALLOWED_IMPORTS)
+    library_roots = tuple(sorted({prefix(p) for p in list(sys.path) + ["/usr/share/zoneinfo"] if p and os.path.isdir(p)}))
+    data_path = real(request.get("data_path") or "/data/market")
+    tmp_root = prefix("/tmp")
     read_roots = library_roots + (tmp_root, data_path.rstrip("/") + "/")
     read_files = frozenset({data_path, "/dev/null", "/dev/urandom", "/dev/random"})
     write_files = frozenset({"/dev/null"})
     # The process may read its own threads' status (the self-test checks the filters).
-    own_status = _re.compile(rf"/proc/{pid}/(status|task|task/\d+/status)\Z")
+    own_status = _re.compile(rf"/proc/{pid}/(status|task|task/\d+/status)\Z").match
     trusted_files = frozenset({"<string>", "finlab_compat.py"}) - {filename}
-    machinery = ("<frozen importlib", realpath(os.path.dirname(collections.__file__) + "/../importlib") + "/")
+    machinery = ("<frozen importlib", prefix(os.path.dirname(_re.__file__) + "/../importlib"))
 
     strategy_code = code
     namedtuple_code = collections.namedtuple.__code__
+    # namedtuple compiles exactly this, from names it checked are identifiers.
+    namedtuple_source = _re.compile(r"lambda _cls, ([A-Za-z_]\w*(, [A-Za-z_]\w*)*)?: _tuple_new\(_cls, \(([\w, ]*)\)\)\Z").match
     create_fn_code = dataclasses._create_fn.__code__
     process_class_code = dataclasses._process_class.__code__
-    dataclasses_file = dataclasses._create_fn.__code__.co_filename
-    get_code_code = None
-    compile_bytecode_code = None
-    call_removed_code = None
-    extension_calls = ()
+    dataclasses_file = create_fn_code.co_filename
+    # dataclasses writes methods as source from the field names: allowed only
+    # while neither dataclasses, its Field class nor the builtins it calls
+    # (repr, str) were changed since now, so the names are what it checked.
+    dataclasses_globals = dataclasses.__dict__
+    Field = dataclasses.Field
+    field_name = Field.__dict__["name"].__get__
+    import builtins
+
+    unchanged = (
+        (dataclasses_globals, tuple(dataclasses_globals.items())),
+        (Field.__dict__, tuple(Field.__dict__.items())),
+        (builtins.__dict__, tuple(builtins.__dict__.items())),
+    )
+    CodeType = types.CodeType
+    rules = dict(RUNTIME_RULES)
     try:
         import _imp
         import importlib._bootstrap as bootstrap
@@ -265,53 +326,66 @@ def install_runtime_policy(request, code, filename, refusals):
         call_removed_code = bootstrap._call_with_frames_removed.__code__
         extension_calls = (_imp.create_dynamic, _imp.exec_dynamic)
     except Exception:  # no exception for the import machinery then: fail closed
-        pass
-    FileIO = _io.FileIO
+        get_code_code = compile_bytecode_code = call_removed_code = None
+        extension_calls = ()
+    trusted_cache = {}
 
     def refuse(rule, what):
-        message = f"finsandbox runtime policy {rule} ({RUNTIME_RULES[rule]}): {what} is refused"
-        if len(refusals) < 20:
+        message = f"finsandbox runtime policy {rule} ({rules[rule]}): {what} is refused"
+        if len_(refusals) < 20:
             refusals.append({"rule": rule, "what": what[:200]})
         # A plain PermissionError (errno None): code that handles refused
         # operations keeps working; the message names the rule.
-        raise PermissionError(message)
+        raise PermissionError_(message)
+
+    def text(x):
+        """A str argument as is; anything else only by its type's name."""
+        return x if type_(x) is str_ else f"<{type_(x).__name__}>" if type_(type_(x)) is type_ else "<object>"
 
     def under(path, prefixes):
-        return any(path.startswith(p) for p in prefixes)
+        for p in prefixes:
+            if startswith(path, p):
+                return True
+        return False
 
     def resolve(path, rule):
-        """The real path of a path argument; None for file descriptors."""
-        if isinstance(path, int):
+        """The real path of a path argument; None for a file descriptor."""
+        kind = type_(path)
+        if kind is int_:
             return None
-        try:
-            text = fsdecode(fspath(path))
-        except Exception:
-            refuse(rule, f"a path of type {type(path).__name__}")
-        # Relative paths with `..` could be resolved against a directory
-        # descriptor the check cannot see: only plain ones pass.
-        if not isabs(text) and ".." in text.split("/"):
-            refuse(rule, f"the relative path {text!r}")
-        return realpath(text)
+        if kind is bytes_:
+            path = decode(path, fs_encoding, "surrogateescape")
+        elif kind is not str_:
+            refuse(rule, f"a path given as {text(path)} (pass a str)")
+        # A relative path with `..` could be resolved against a directory
+        # descriptor the hook cannot see: only plain ones pass.
+        if not startswith(path, "/") and ".." in split(path, "/"):
+            refuse(rule, f"the relative path {path!r}")
+        return real(path)
 
     def check_write(path, what="writing"):
-        real = resolve(path, "R001")
-        if real is None or real in write_files or (real + "/").startswith(tmp_root):
+        r = resolve(path, "R001")
+        if r is None or r in write_files or startswith(r + "/", tmp_root):
             return
-        refuse("R001", f"{what} {real!r}")
+        refuse("R001", f"{what} {r!r}")
 
     def check_read(path, what="reading"):
-        real = resolve(path, "R002")
-        if real is None or real in read_files or under(real, read_roots) or own_status.match(real):
+        r = resolve(path, "R002")
+        if r is None or r in read_files or under(r, read_roots) or own_status(r):
             return
-        refuse("R002", f"{what} {real!r}")
-
-    WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+        refuse("R002", f"{what} {r!r}")
 
     def on_open(args):
-        path, mode, flags = (tuple(args) + (None, None, None))[:3]
-        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & WRITE_FLAGS
-        )
+        path, mode, flags = args[0], args[1], args[2]
+        writes = False
+        if type_(mode) is str_:
+            for c in "wax+":
+                if c in mode:
+                    writes = True
+        elif mode is not None:
+            refuse("R001", f"an open() mode given as {text(mode)}")
+        if type_(flags) is int_ and flags & WRITE_FLAGS:
+            writes = True
         if writes:
             check_write(path, "opening for writing")
         else:
@@ -319,80 +393,117 @@ def install_runtime_policy(request, code, filename, refusals):
 
     def frame_is_trusted(f):
         name = f.f_code.co_filename
-        return name in trusted_files or under(realpath(name) if isabs(name) else name, library_roots)
+        if type_(name) is not str_:
+            return False
+        known = trusted_cache.get(name)
+        if known is None:
+            known = name in trusted_files or (startswith(name, "/") and under(real(name), library_roots))
+            trusted_cache[name] = known
+        return known
 
     def check_import(name, start):
         """The strategy may import the allow-list (and its submodules); library
         code may import what it needs. `start`: the frame that raised the event."""
-        if name is not None and str(name).partition(".")[0] in allowed_imports:
+        if type_(name) is str_ and partition(name, ".")[0] in allowed_imports:
             return
         f = start
-        while f is not None and f.f_code.co_filename.startswith(machinery):
+        while f is not None and startswith(f.f_code.co_filename, machinery):
             f = f.f_back
         if f is not None and frame_is_trusted(f):
             return  # a library importing what it needs
-        refuse("R003", f"importing {name!r}")
+        refuse("R003", f"importing {text(name)!r}")
 
     def on_import(args):
         name = args[0]
-        if len(args) > 1 and isinstance(args[1], str):  # an extension module being loaded
-            if not under(realpath(args[1]), library_roots):
+        if len_(args) > 1 and type_(args[1]) is str_:  # an extension module being loaded
+            if not under(real(args[1]), library_roots):
                 refuse("R003", f"loading the extension {args[1]!r}")
         check_import(name, getframe(2))
 
     def module_being_loaded(f):
-        """The import system runs a module's code from exec_module(module): its name.
-        Catches every route into the import system (importlib.import_module,
+        """The import system runs a module's code from exec_module(module): its
+        name. Catches every route into the import system (importlib.import_module,
         __import__, loaders called by hand), not only the `import` statement."""
-        while f is not None and f.f_code.co_filename.startswith(machinery):
+        while f is not None and startswith(f.f_code.co_filename, machinery):
             module = f.f_locals.get("module")
-            if isinstance(module, types.ModuleType):
-                return module.__name__
+            if type_(module) is ModuleType:
+                return module.__dict__.get("__name__")
             f = f.f_back
         return None
 
     def from_extension_init(f):
         """Compiling inside an extension module's initialisation (Cython does)."""
-        return (
-            f is not None
-            and f.f_code is call_removed_code
-            and f.f_locals.get("f") in extension_calls
-        )
+        if f is None or f.f_code is not call_removed_code:
+            return False
+        called = f.f_locals.get("f")
+        for e in extension_calls:
+            if called is e:
+                return True
+        return False
+
+    def untouched():
+        for mapping, items in unchanged:
+            if len_(mapping) != len_(items):
+                return False
+            for key, value in items:
+                if mapping.get(key, unchanged) is not value:
+                    return False
+        return True
 
     def dataclass_fields_are_names(f):
         """dataclasses writes its methods as source text with the field names in
-        it: allowed only when called by dataclasses itself for a class whose
-        field names are all plain identifiers (nothing to inject)."""
-        if f is None or f.f_code is not create_fn_code:
+        it: allowed only when dataclasses itself (its own code, its own globals,
+        all unchanged) does it for a class whose fields are real Field objects
+        named by plain identifiers (nothing to inject)."""
+        if f is None or f.f_code is not create_fn_code or f.f_globals is not dataclasses_globals:
             return False
         f = f.f_back
-        while f is not None and f.f_code.co_filename == dataclasses_file:
+        while f is not None and f.f_code.co_filename == dataclasses_file and f.f_globals is dataclasses_globals:
             if f.f_code is process_class_code:
                 fields = f.f_locals.get("fields")
-                return isinstance(fields, dict) and all(
-                    type(k) is str and k.isidentifier() and not keyword.iskeyword(k) for k in fields
-                )
+                if type_(fields) is not dict_ or not untouched():
+                    return False
+                for k, v in fields.items():
+                    if type_(k) is not str_ or not isidentifier(k) or iskeyword(k):
+                        return False
+                    if type_(v) is not Field:
+                        return False
+                    name = field_name(v, Field)
+                    if type_(name) is not str_ or name != k:
+                        return False
+                return True
             f = f.f_back
         return False
 
-    def generated_by_stdlib(f):
-        return (f is not None and f.f_code is namedtuple_code) or dataclass_fields_are_names(f) or from_extension_init(f)
+    def generated_by_stdlib(f, source=None):
+        if f is not None and f.f_code is namedtuple_code:
+            return source is None or namedtuple_match(source)
+        return dataclass_fields_are_names(f) or from_extension_init(f)
+
+    def namedtuple_match(source):
+        kind = type_(source)
+        if kind is bytes_:
+            source = decode(source, "utf-8", "replace")
+        elif kind is not str_:
+            return False
+        return namedtuple_source(source) is not None
 
     def on_compile(args):
-        if generated_by_stdlib(getframe(2)):
+        if generated_by_stdlib(getframe(2), args[0]):
             return
         refuse("R004", "compile()")
 
     def on_exec(args):
-        code_obj = args[0] if args else None
+        code_obj = args[0]
         if code_obj is strategy_code:
             return
         raiser = getframe(2)
-        name = getattr(code_obj, "co_filename", "")
-        if raiser is not None and raiser.f_code is call_removed_code and isabs(name) and under(realpath(name), library_roots):
-            # A module's code from Python's own directories, run by the import system.
-            check_import(module_being_loaded(raiser), raiser)
-            return
+        if type_(code_obj) is CodeType and raiser is not None and raiser.f_code is call_removed_code:
+            name = code_obj.co_filename
+            if type_(name) is str_ and startswith(name, "/") and under(real(name), library_roots):
+                # A module's code from Python's own directories, run by the import system.
+                check_import(module_being_loaded(raiser), raiser)
+                return
         if generated_by_stdlib(raiser):
             return
         refuse("R004", "exec()/eval() of code the strategy made")
@@ -407,11 +518,12 @@ def install_runtime_policy(request, code, filename, refusals):
         if f is None or f.f_code is not get_code_code:
             return False
         path = f.f_locals.get("bytecode_path")
-        if not isinstance(path, str) or not under(realpath(path), library_roots):
+        if type_(path) is not str_ or not under(real(path), library_roots):
             return False
         with FileIO(path, "r") as fh:
             on_disk = fh.readall()
-        return bytes(args[0]) == on_disk[16:]
+        # memoryview: no Python-level code of the caller's object runs here.
+        return bytes_eq(memoryview_(args[0]).tobytes(), on_disk[16:]) is True
 
     def on_marshal(args):
         if verified_bytecode(args):
@@ -427,24 +539,32 @@ def install_runtime_policy(request, code, filename, refusals):
     def write_args(*indexes, what="changing"):
         def handler(args):
             for i in indexes:
-                if i < len(args) and args[i] is not None:
+                if i < len_(args) and args[i] is not None:
                     check_write(args[i], what)
 
         return handler
 
     def on_symlink(args):
         src, dst = args[0], args[1]
-        if len(args) > 2 and args[2] not in (None, -1):
+        dir_fd = args[2] if len_(args) > 2 else None
+        if not (dir_fd is None or (type_(dir_fd) is int_ and dir_fd == -1)):
             refuse("R001", "a symlink relative to a directory descriptor")
+        link = resolve(dst, "R001")
         check_write(dst, "creating a link at")
-        target = fsdecode(fspath(src))
-        if not isabs(target):
-            target = os.path.join(os.path.dirname(resolve(dst, "R001") or "/"), target)
+        target = resolve(src, "R001") if type_(src) is not int_ else None
+        if target is None:
+            refuse("R001", "a symlink to a file descriptor")
+        if type_(src) is str_ and not startswith(src, "/"):
+            parent = join("/", split(link, "/")[:-1]) or "/"
+            target = real(parent + "/" + src)
         check_write(target, "linking to")
 
     def on_listdir(args):
-        path = args[0] if args else "."
+        path = args[0] if len_(args) else None
         check_read("." if path is None else path, "listing")
+
+    def on_find_class(args):
+        refuse("R006", f"pickle loading {text(args[0])}.{text(args[1])}")
 
     handlers = {
         "open": on_open,
@@ -472,7 +592,7 @@ def install_runtime_policy(request, code, filename, refusals):
         "code.__new__": deny("R004", "making a code object"),
         "marshal.loads": on_marshal,
         "marshal.load": deny("R006", "marshal.load()"),
-        "pickle.find_class": lambda args: refuse("R006", f"pickle loading {args[0]}.{args[1]}"),
+        "pickle.find_class": on_find_class,
         "subprocess.Popen": deny("R007", "subprocess"),
         "os.system": deny("R007", "os.system()"),
         "os.exec": deny("R007", "os.exec*()"),
@@ -492,12 +612,14 @@ def install_runtime_policy(request, code, filename, refusals):
     get_handler = handlers.get
 
     def hook(event, args):
+        if type_(event) is not str_:  # sys.audit() from Python: never hash the caller's object
+            return
         handler = get_handler(event)
         if handler is not None:
             handler(args)
-        elif event.startswith("ctypes."):
+        elif startswith(event, "ctypes."):
             refuse("R005", event)
-        elif event.startswith("socket."):
+        elif startswith(event, "socket."):
             refuse("R008", event)
 
     sys.addaudithook(hook)

@@ -219,6 +219,9 @@ refuses! {
     refuses_making_code_objects: "R004" => "(lambda: 0).__code__.replace(co_name='y')";
     refuses_string_annotations_evaluated: "R004" => "import typing\ndef f(x: 'os.system'): pass\ntyping.get_type_hints(f)";
     refuses_dataclass_field_names_as_code: "R004" => "import dataclasses\ndataclasses.dataclass(type('E', (), {'__annotations__': {'a=os.system(\"true\")': int}}))";
+    refuses_reading_after_patching_what_the_check_uses: "R002" => "import builtins, posixpath\nbuiltins.any = lambda it: True\nbuiltins.isinstance = lambda *a: False\nposixpath.realpath = lambda p, **k: '/tmp/x'\nopen('/etc/passwd').read()";
+    refuses_a_path_object_that_lies: "R002" => "class P:\n    def __fspath__(self):\n        return '/etc/passwd'\nopen(P()).read()";
+    refuses_dataclass_fields_renamed_after_the_check: "R004" => "import dataclasses\nF = dataclasses.Field\norig = F.__dict__['name']\nseen = []\ndef get(self):\n    seen.append(1)\n    return orig.__get__(self, F) if len(seen) < 3 else 'a=os.getpid()'\nF.name = property(get, lambda self, v: orig.__set__(self, v))\n@dataclasses.dataclass\nclass Z:\n    a: int";
     refuses_ctypes: "R005" => "import ctypes\nctypes.CDLL(None).getpid()";
     refuses_ctypes_pythonapi: "R005" => "import ctypes\nctypes.pythonapi.Py_GetVersion";
     refuses_pickle_loads_of_a_global: "R006" => "import pickle\npickle.loads(b\"cos\\nsystem\\n(S'true'\\ntR.\")";
