@@ -297,7 +297,7 @@ def install_runtime_policy(request, code, filename, refusals):
     strategy_code = code
     namedtuple_code = collections.namedtuple.__code__
     # namedtuple compiles exactly this, from names it checked are identifiers.
-    namedtuple_source = _re.compile(r"lambda _cls, ([A-Za-z_]\w*(, [A-Za-z_]\w*)*)?: _tuple_new\(_cls, \(([\w, ]*)\)\)\Z").match
+    namedtuple_source = _re.compile(r"lambda _cls, (\w+(, \w+)*,?)?: _tuple_new\(_cls, \(([\w, ]*)\)\)\Z").match
     create_fn_code = dataclasses._create_fn.__code__
     process_class_code = dataclasses._process_class.__code__
     dataclasses_file = create_fn_code.co_filename
