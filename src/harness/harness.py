@@ -315,6 +315,12 @@ def install_runtime_policy(request, code, filename, refusals):
         (builtins.__dict__, tuple(builtins.__dict__.items())),
     )
     CodeType = types.CodeType
+    import typing
+
+    # typing compiles (never runs) string annotations into ForwardRef objects;
+    # libraries do it at run time (pandas: Union["Series", ...]). Evaluating
+    # one is an exec event and stays refused.
+    forwardref_init_code = typing.ForwardRef.__init__.__code__
     rules = dict(RUNTIME_RULES)
     try:
         import _imp
@@ -489,7 +495,10 @@ def install_runtime_policy(request, code, filename, refusals):
         return namedtuple_source(source) is not None
 
     def on_compile(args):
-        if generated_by_stdlib(getframe(2), args[0]):
+        raiser = getframe(2)
+        if raiser is not None and raiser.f_code is forwardref_init_code:
+            return
+        if generated_by_stdlib(raiser, args[0]):
             return
         refuse("R004", "compile()")
 
@@ -743,8 +752,8 @@ def main():
         channel.send(b"R", json.dumps(summary).encode())
         os._exit(3)
 
-    pump = redirect_stdout(channel)
     refusals = []
+    summary["runtime_policy_refusals"] = refusals
     try:
         summary["runtime_policy"] = "on" if install_runtime_policy(request, code, filename, refusals) else "off"
     except BaseException as err:  # fail closed: no policy, no strategy
@@ -756,6 +765,8 @@ def main():
         }
         channel.send(b"R", json.dumps(summary).encode())
         os._exit(3)
+
+    pump = redirect_stdout(channel)
     namespace = {"__name__": "__main__", "__file__": filename, "data": data}
     position = None
     try:
@@ -786,8 +797,6 @@ def main():
         channel.send(b"P", payload)
     if recorder.called:
         summary["sim_params"] = recorder.params
-    if refusals:
-        summary["runtime_policy_refusals"] = refusals
     try:
         import resource
 
