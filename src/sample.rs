@@ -28,15 +28,38 @@ pub struct Table {
 }
 
 pub fn write_table(path: &Path, t: &Table) -> Result<(), String> {
-    let mut schema = String::from("message market { required int32 date (DATE); required binary symbol (STRING);");
+    use parquet::basic::{LogicalType, Repetition, Type as Physical};
+    use parquet::schema::types::Type;
+    // Built field by field (not parsed from text) so that finlab's column
+    // names, such as `去年同月增減(%)`, are written as they are.
+    let mut fields = vec![
+        Arc::new(
+            Type::primitive_type_builder("date", Physical::INT32)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::Date))
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        Arc::new(
+            Type::primitive_type_builder("symbol", Physical::BYTE_ARRAY)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::String))
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+    ];
     for (name, _) in &t.fields {
-        if name.contains(['{', '}', ';', ' ', '(', ')']) {
+        if name.is_empty() || name == "date" || name == "symbol" {
             return Err(format!("column name `{name}` cannot be written"));
         }
-        schema.push_str(&format!(" optional double {name};"));
+        fields.push(Arc::new(
+            Type::primitive_type_builder(name, Physical::DOUBLE)
+                .with_repetition(Repetition::OPTIONAL)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ));
     }
-    schema.push('}');
-    let schema = Arc::new(parse_message_type(&schema).map_err(|e| e.to_string())?);
+    let schema = Arc::new(Type::group_type_builder("market").with_fields(fields).build().map_err(|e| e.to_string())?);
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let file = File::create(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
     let mut w = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(|e| e.to_string())?;
@@ -210,6 +233,177 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
     Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows: price.dates.len() })
 }
 
+/// A table being filled row by row: one `(date, symbol)` and one value per field.
+struct Builder {
+    table: Table,
+}
+
+impl Builder {
+    fn new(fields: &[&str]) -> Self {
+        Builder {
+            table: Table {
+                dates: Vec::new(),
+                symbols: Vec::new(),
+                fields: fields.iter().map(|f| (f.to_string(), Vec::new())).collect(),
+            },
+        }
+    }
+    fn row(&mut self, date: i32, symbol: &str, values: &[Option<f64>]) {
+        self.table.dates.push(date);
+        self.table.symbols.push(symbol.to_string());
+        for ((_, col), v) in self.table.fields.iter_mut().zip(values) {
+            col.push(*v);
+        }
+    }
+}
+
+fn month_end(y: i64, m: i64) -> i32 {
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    days_from_civil(ny, nm, 1) - 1
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The tables `write_finlab_sample` writes, each with its finlab columns.
+pub const FINLAB_TABLES: &[(&str, &[&str])] = &[
+    ("price", &["收盤價", "開盤價", "最高價", "最低價", "成交股數", "成交金額"]),
+    ("etl", &["adj_close", "market_value"]),
+    ("monthly_revenue", &["當月營收", "去年同月增減(%)", "上月比較增減(%)"]),
+    ("fundamental_features", &["ROE稅後", "ROA稅後息前", "每股稅後淨利", "營業利益", "營業利益率"]),
+    ("price_earning_ratio", &["殖利率(%)", "本益比", "股價淨值比"]),
+    (
+        "institutional_investors_trading_summary",
+        &["外陸資買賣超股數(不含外資自營商)", "投信買賣超股數", "自營商買賣超股數(自行買賣)"],
+    ),
+    ("internal_equity_changes", &["董監持有股數占比", "董監質押股數占比"]),
+];
+
+/// Write a deterministic dataset shaped like finlab's own (`data sample
+/// --finlab`): the tables and Chinese column names of [`FINLAB_TABLES`].
+/// Daily tables (`price`, `etl`, `price_earning_ratio`,
+/// `institutional_investors_trading_summary`) on business days; halted days
+/// have NaN prices (and no volume); about 10% of the symbols list late and
+/// about 8% are delisted before the end (no rows outside their life).
+/// `monthly_revenue` and `internal_equity_changes` are dated at month ends,
+/// `fundamental_features` at quarter ends: the report period, not the day it
+/// became public (`deadline()` maps one to the other), as in finlab.
+/// `etl:adj_close` falls below the close at a yearly July dividend.
+pub fn write_finlab_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let mut rng = Rng(0xf1b1_ab5a_3b1e_0009);
+    let first_year = 2018i64;
+    let start = days_from_civil(first_year, 1, 1);
+    let end = days_from_civil(first_year + i64::from(spec.years), 1, 1);
+    let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
+    let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 13)).collect();
+    let mut b: Vec<Builder> = FINLAB_TABLES.iter().map(|(_, f)| Builder::new(f)).collect();
+    let n = days.len();
+    for sym in &symbols {
+        let drift = (rng.uniform() - 0.35) * 0.0008;
+        let vol = 0.008 + rng.uniform() * 0.025;
+        let mut close = 10.0 + rng.uniform() * 290.0;
+        let shares_out = 1e7 * (1.0 + rng.uniform() * 200.0);
+        let mut factor = 1.0;
+        let listed = if rng.uniform() < 0.1 { 20 + (rng.uniform() * n as f64 / 2.0) as usize } else { 0 };
+        let delisted = if rng.uniform() < 0.08 { n / 2 + (rng.uniform() * (n / 2 - 1) as f64) as usize } else { n };
+        let (listed, delisted) = (listed.min(n.saturating_sub(1)), delisted.max(listed + 1).min(n));
+        let mut eps_level = (rng.uniform() - 0.2) * 3.0;
+        let mut rev_level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        let mut revenue_by_month: Vec<f64> = Vec::new();
+        let mut month_seen = 0i64;
+        let mut halted_run = 0;
+        for (i, d) in days.iter().enumerate() {
+            if i < listed || i >= delisted {
+                continue;
+            }
+            let ret = drift + vol * rng.normal();
+            let open = close * (1.0 + vol * 0.3 * rng.normal());
+            close *= ret.exp();
+            let high = open.max(close) * (1.0 + vol * 0.5 * rng.uniform());
+            let low = open.min(close) * (1.0 - vol * 0.5 * rng.uniform());
+            let (y, m, dd) = crate::score::civil(*d);
+            if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
+                factor *= 0.96;
+            }
+            // Halts come in short runs of one to three days.
+            if halted_run == 0 && rng.uniform() < 0.003 {
+                halted_run = 1 + (rng.uniform() * 3.0) as usize;
+            }
+            let halted = halted_run > 0;
+            halted_run = halted_run.saturating_sub(1);
+            let volume = (1e5 * (1.0 + 30.0 * rng.uniform())).round() * 1000.0 / 1000.0;
+            let c = round2(close);
+            let px = |x: f64| if halted { None } else { Some(round2(x)) };
+            b[0].row(
+                *d,
+                sym,
+                &[
+                    px(close),
+                    px(open),
+                    px(high),
+                    px(low),
+                    if halted { None } else { Some(volume) },
+                    if halted { None } else { Some((volume * c).round()) },
+                ],
+            );
+            b[1].row(*d, sym, &[px(close * factor), px(close * shares_out / 1e8)]);
+            let eps_ttm = eps_level * 4.0;
+            let pe = if eps_ttm > 0.0 && !halted { Some(round2(c / eps_ttm)) } else { None };
+            let yield_pct = if halted { None } else { Some(round2(100.0 * 0.6 * eps_ttm.max(0.0) / c)) };
+            b[4].row(*d, sym, &[yield_pct, pe, if halted { None } else { Some(round2(0.8 + c / 60.0)) }]);
+            let flow = |s: f64, r: &mut Rng| (s * r.normal() * 1e3).round();
+            let foreign = flow(500.0, &mut rng);
+            let trust = flow(80.0, &mut rng);
+            let dealer = flow(40.0, &mut rng);
+            b[5].row(*d, sym, &[Some(foreign), Some(trust), Some(dealer)]);
+            // Month and quarter tables: one row per report period the symbol
+            // was listed through, dated at the period's end.
+            let month_key = y * 12 + m;
+            let last_of_month = days.get(i + 1).is_none_or(|nx| crate::score::civil(*nx).1 != m);
+            if last_of_month && month_key != month_seen {
+                month_seen = month_key;
+                rev_level *= (0.02 * rng.normal() + 0.004 + if m == 1 { 0.06 * rng.normal() } else { 0.0 }).exp();
+                let rev = rev_level.round();
+                let prev = revenue_by_month.last().copied();
+                let yoy = revenue_by_month.len().checked_sub(12).map(|k| revenue_by_month[k]);
+                revenue_by_month.push(rev);
+                let pct = |base: Option<f64>| base.map(|b| round2((rev / b - 1.0) * 100.0));
+                b[2].row(month_end(y, m), sym, &[Some(rev), pct(yoy), pct(prev)]);
+                b[6].row(
+                    month_end(y, m),
+                    sym,
+                    &[Some(round2(5.0 + 30.0 * rng.uniform())), Some(round2((rng.uniform() - 0.6).max(0.0) * 40.0))],
+                );
+                if m % 3 == 0 {
+                    eps_level += 0.3 * rng.normal();
+                    let op_income = (rev * 3.0 * (0.02 + 0.1 * rng.uniform())).round();
+                    b[3].row(
+                        month_end(y, m),
+                        sym,
+                        &[
+                            Some(round2(eps_level * 4.0 + 2.0 * rng.normal())),
+                            Some(round2(eps_level * 2.0 + rng.normal())),
+                            Some(round2(eps_level)),
+                            Some(op_income),
+                            Some(round2(100.0 * op_income / (rev * 3.0))),
+                        ],
+                    );
+                }
+            }
+        }
+    }
+    let mut price_rows = 0;
+    for ((name, _), builder) in FINLAB_TABLES.iter().zip(&b) {
+        if *name == "price" {
+            price_rows = builder.table.dates.len();
+        }
+        write_table(&dir.join(format!("{name}.parquet")), &builder.table)?;
+    }
+    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows })
+}
+
 pub struct SampleSummary {
     pub symbols: usize,
     pub days: usize,
@@ -352,5 +546,48 @@ mod tests {
         assert_eq!(m.symbols.len(), 12);
         assert_eq!(m.rows(), s.days);
         assert!(m.adj_close.is_some() && m.open.is_some());
+    }
+
+    #[test]
+    fn the_finlab_sample_is_deterministic_and_shaped_like_finlab() {
+        let a = tempfile::tempdir().expect("tmp");
+        let b = tempfile::tempdir().expect("tmp");
+        let spec = SampleSpec { symbols: 30, years: 2 };
+        let s = write_finlab_sample(a.path(), &spec).expect("sample");
+        write_finlab_sample(b.path(), &spec).expect("sample");
+        for (t, cols) in FINLAB_TABLES {
+            let f = format!("{t}.parquet");
+            assert_eq!(std::fs::read(a.path().join(&f)).expect("a"), std::fs::read(b.path().join(&f)).expect("b"));
+            let info = crate::data::inspect(&a.path().join(&f)).expect("valid table");
+            assert_eq!(info.fields, cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(), "{t}");
+        }
+        let info = crate::data::inspect(a.path()).expect("valid directory");
+        assert!(info.fields.contains(&"monthly_revenue:去年同月增減(%)".to_string()), "{:?}", info.fields);
+        // The host prices with etl:adj_close, trades at price:開盤價 when asked.
+        let spec = crate::score::price_spec(a.path()).expect("spec");
+        assert_eq!(spec.keys()["close"], "price:收盤價");
+        assert_eq!(spec.keys()["adj_close"], "etl:adj_close");
+        let m = crate::score::load(a.path()).expect("prices decode");
+        assert_eq!((m.symbols.len(), m.rows()), (30, s.days));
+        let adj = m.adj_close.as_ref().expect("adj");
+        assert!(m.open.is_some());
+        // Halted days (NaN among a symbol's prices), late listings, delistings.
+        let rows = m.rows();
+        let col = |j: usize| &m.close[j * rows..(j + 1) * rows];
+        let life = |j: usize| {
+            let c = col(j);
+            (c.iter().position(|x| x.is_finite()), c.iter().rposition(|x| x.is_finite()))
+        };
+        assert!((0..30).any(|j| life(j).0.is_some_and(|f| f > 0)), "no late listing");
+        assert!((0..30).any(|j| life(j).1.is_some_and(|l| l + 1 < rows)), "no delisting");
+        let halted = (0..30).any(|j| {
+            let (Some(f), Some(l)) = life(j) else { return false };
+            col(j)[f..=l].iter().any(|x| x.is_nan())
+        });
+        assert!(halted, "no halted day");
+        assert!(adj.iter().zip(&m.close).any(|(a, c)| a.is_finite() && (a - c).abs() > 0.01), "adj == close");
+        // Month and quarter tables are dated at period ends.
+        let rev = crate::score::tables(a.path()).expect("tables");
+        assert!(rev.iter().any(|(t, _, _)| t == "fundamental_features"));
     }
 }

@@ -13,6 +13,8 @@ const MAGIC: &[u8; 3] = b"FSB";
 const HEADER: usize = 8;
 /// The summary frame is small JSON; anything larger is not ours.
 const MAX_SUMMARY: usize = 1 << 20;
+/// What a frame header may make the decoder reserve before its payload arrives.
+const RESERVE_AHEAD: usize = 1 << 16;
 
 #[derive(Debug)]
 pub struct Decoder {
@@ -20,6 +22,8 @@ pub struct Decoder {
     pub stdout: Tail,
     pub position: Option<Vec<u8>>,
     pub summary: Option<Vec<u8>>,
+    /// The harness's READY frame arrived: its trusted phase is over.
+    pub ready: bool,
     /// Why the stream stopped being trusted, if it did.
     pub corrupt: Option<String>,
     max_position: usize,
@@ -34,6 +38,7 @@ impl Decoder {
             stdout: Tail::new(stdout_limit),
             position: None,
             summary: None,
+            ready: false,
             corrupt: None,
             max_position,
             current: None,
@@ -92,8 +97,12 @@ impl Decoder {
             b'O' => usize::MAX,
             b'P' => self.max_position,
             b'R' => MAX_SUMMARY,
+            b'Y' => 0,
             other => return self.fail(format!("unknown frame kind {other:#04x}")),
         };
+        if kind == b'Y' && (self.ready || self.position.is_some()) {
+            return self.fail("a READY frame out of place".into());
+        }
         if self.summary.is_some() {
             return self.fail("data after the summary frame".into());
         }
@@ -104,7 +113,10 @@ impl Decoder {
             return self.fail(format!("a {len}-byte frame of kind {} exceeds its {limit}-byte limit", kind as char));
         }
         if kind != b'O' {
-            self.buf.reserve(len);
+            // Grow with the bytes that actually arrive, not with the header's
+            // claim: a header alone must not make the host reserve up to the
+            // limit (256 MiB for a position) for a frame that never comes.
+            self.buf.reserve(len.min(RESERVE_AHEAD));
         }
         if len == 0 {
             self.end_frame(kind);
@@ -118,6 +130,7 @@ impl Decoder {
         match kind {
             b'P' => self.position = Some(std::mem::take(&mut self.buf)),
             b'R' => self.summary = Some(std::mem::take(&mut self.buf)),
+            b'Y' => self.ready = true,
             _ => {}
         }
     }
@@ -228,9 +241,53 @@ mod tests {
     }
 
     #[test]
+    fn a_header_alone_does_not_reserve_its_claimed_length() {
+        let mut d = Decoder::new(1024, 256 << 20);
+        let mut header = MAGIC.to_vec();
+        header.push(b'P');
+        header.extend_from_slice(&(200u32 << 20).to_be_bytes());
+        d.feed(&header);
+        d.feed(b"PAR1");
+        assert!(d.buf.capacity() <= RESERVE_AHEAD, "{}", d.buf.capacity());
+        assert_eq!(d.corrupt, None);
+        d.finish();
+        assert!(d.corrupt.as_deref().unwrap_or("").contains("middle of a frame"));
+    }
+
+    #[test]
+    fn any_chunking_decodes_the_same() {
+        let s = stream();
+        let mut whole = Decoder::new(1024, 1024);
+        whole.feed(&s);
+        whole.finish();
+        for split in 1..s.len() {
+            let mut d = Decoder::new(1024, 1024);
+            for c in s.chunks(split) {
+                d.feed(c);
+            }
+            d.finish();
+            assert_eq!((&d.position, &d.summary, &d.corrupt), (&whole.position, &whole.summary, &whole.corrupt));
+            assert_eq!(d.stdout.text(), whole.stdout.text());
+        }
+    }
+
+    #[test]
     fn unknown_kind_is_corruption() {
         let mut d = Decoder::new(1024, 1024);
         d.feed(&frame(b'Z', b"x"));
         assert!(d.corrupt.is_some());
+    }
+
+    #[test]
+    fn ready_comes_once_and_empty() {
+        let mut d = Decoder::new(1024, 1024);
+        d.feed(&frame(b'Y', b""));
+        assert!(d.ready);
+        assert_eq!(d.corrupt, None);
+        d.feed(&frame(b'Y', b""));
+        assert!(d.corrupt.is_some(), "a second READY is forged");
+        let mut d = Decoder::new(1024, 1024);
+        d.feed(&frame(b'Y', b"x"));
+        assert!(d.corrupt.is_some() && !d.ready, "READY carries nothing");
     }
 }

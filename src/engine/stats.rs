@@ -1,4 +1,4 @@
-//! Parsing `docker stats` output, in two steps: a serde struct of strings,
+//! `docker stats`: the stream, and its output parsed in two steps: a serde struct of strings,
 //! then pure converters with table tests.
 //!
 //! The format asks for one JSON record per sample with just the fields used:
@@ -12,8 +12,16 @@
 
 use serde::Deserialize;
 
+use super::command::Engine;
+
 /// The `--format` template: a one-line JSON record in both docker and podman.
 pub const FORMAT: &str = r#"{"CPUPerc":"{{.CPUPerc}}","MemPerc":"{{.MemPerc}}","MemUsage":"{{.MemUsage}}","PIDs":"{{.PIDs}}","ID":"{{.ID}}"}"#;
+
+/// A `docker stats` stream of one container, one [`FORMAT`] record per
+/// sample. The caller reads it line by line and kills it when done.
+pub fn stream(engine: &Engine, name: &str) -> std::io::Result<duct::ReaderHandle> {
+    duct::cmd(&engine.program, ["stats", "--format", FORMAT, name]).stdin_null().stderr_null().unchecked().reader()
+}
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RawStats {
@@ -40,33 +48,60 @@ pub struct Sample {
     pub pids: Option<u64>,
 }
 
-/// Remove ANSI/VT100 control sequences (CSI `ESC [ ... final`, and lone ESCs).
+/// Remove ANSI/VT100 control sequences: CSI (`ESC [ ... final`, or the
+/// one-character C1 form), OSC (`ESC ] ... BEL` or `ESC ] ... ESC \\`, e.g.
+/// a window title), and other two-character escapes.
 pub fn strip_ansi(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        if chars.peek() == Some(&'[') {
-            chars.next();
+        let csi = match c {
+            '\u{9b}' => true,
+            '\x1b' if chars.peek() == Some(&'[') => {
+                chars.next();
+                true
+            }
+            '\x1b' if chars.peek() == Some(&']') => {
+                // Operating system command: up to BEL or the string terminator.
+                chars.next();
+                while let Some(f) = chars.next() {
+                    if f == '\x07' || (f == '\x1b' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+                continue;
+            }
+            '\x1b' => {
+                chars.next();
+                continue;
+            }
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        if csi {
             // Parameters and intermediates, then one final byte in @..~.
             for f in chars.by_ref() {
                 if ('@'..='~').contains(&f) {
                     break;
                 }
             }
-        } else {
-            chars.next();
         }
     }
     out
 }
 
+/// A stats record is about 150 bytes; a longer line is not one of ours and
+/// is skipped whole rather than scanned.
+pub const MAX_LINE: usize = 64 << 10;
+
 /// Every JSON object in one chunk of the stream (a line may hold none, one,
 /// or pieces separated by control sequences).
 pub fn parse_line(line: &str) -> Vec<RawStats> {
+    if line.len() > MAX_LINE {
+        return Vec::new();
+    }
     let clean = strip_ansi(line);
     let mut out = Vec::new();
     let mut rest = clean.as_str();
@@ -89,10 +124,10 @@ pub fn convert(raw: &RawStats) -> Sample {
     }
 }
 
-/// `"0.41%"` → 0.41; `"--"` and garbage → None.
+/// `"0.41%"` → 0.41; `"--"`, negative and garbage → None.
 pub fn parse_percent(s: &str) -> Option<f64> {
     let v: f64 = s.trim().strip_suffix('%')?.trim().parse().ok()?;
-    v.is_finite().then_some(v)
+    (v.is_finite() && v >= 0.0).then_some(v)
 }
 
 /// `"12"` → 12; `"--"` → None.
@@ -187,6 +222,42 @@ mod tests {
         ] {
             assert_eq!(parse_size(input), want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn window_titles_and_c1_sequences_are_stripped() {
+        assert_eq!(strip_ansi("\x1b]0;title\x07{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(strip_ansi("\x1b]2;t\x1b\\x"), "x");
+        assert_eq!(strip_ansi("\u{9b}2Jx"), "x");
+        assert_eq!(strip_ansi("\x1b]unterminated"), "");
+        let raws = parse_line("\x1b]0;{\"CPUPerc\":\"99%\"}\x07{\"CPUPerc\":\"1%\"}");
+        assert_eq!(raws.len(), 1);
+        assert_eq!(parse_percent(&raws[0].cpu_perc), Some(1.0));
+    }
+
+    #[test]
+    fn negative_percentages_and_overlong_lines_are_none() {
+        assert_eq!(parse_percent("-5%"), None);
+        let long = format!("{}{{\"CPUPerc\":\"1%\"}}", " ".repeat(MAX_LINE));
+        assert!(parse_line(&long).is_empty());
+    }
+
+    /// The fuzz target's regression corpus, replayed on stable.
+    #[test]
+    fn the_stats_fuzz_corpus_replays_without_panics() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/stats");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("corpus") {
+            let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+            let line = String::from_utf8_lossy(&bytes);
+            for raw in parse_line(&line) {
+                let s = convert(&raw);
+                assert!(s.cpu_percent.is_none_or(|v| v.is_finite() && v >= 0.0));
+            }
+            let _ = (parse_size(&line), parse_percent(&line), parse_count(&line));
+            n += 1;
+        }
+        assert!(n > 0, "empty corpus");
     }
 
     #[test]
