@@ -297,7 +297,9 @@ def install_runtime_policy(request, code, filename, refusals):
     library_roots = tuple(sorted({prefix(p) for p in list(sys.path) + ["/usr/share/zoneinfo"] if p and os.path.isdir(p)}))
     data_path = real(request.get("data_path") or "/data/market")
     tmp_root = prefix("/tmp")
-    read_roots = library_roots + (tmp_root, data_path.rstrip("/") + "/")
+    # The container's own cgroup limits are readable (a strategy may size its
+    # work to its CPU quota; nothing of the host is there).
+    read_roots = library_roots + (tmp_root, data_path.rstrip("/") + "/", "/sys/fs/cgroup/")
     read_files = frozenset({data_path, "/dev/null", "/dev/urandom", "/dev/random"})
     write_files = frozenset({"/dev/null"})
     # The process may read its own threads' status (the self-test checks the filters).

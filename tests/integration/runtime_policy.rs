@@ -24,8 +24,7 @@ use serde_json::{json, Value};
 
 use crate::support::{bin, exec, exec_path, market, root, TRIVIAL_TAIL};
 
-const HARNESS: &str = include_str!("../../src/harness/harness.py");
-const COMPAT: &str = include_str!("../../src/harness/finlab_compat.py");
+use finsandbox::harness::{request_for, RunContext, SOURCE as HARNESS};
 
 /// What one direct harness run answered.
 struct Direct {
@@ -40,10 +39,14 @@ struct Direct {
 /// no capabilities, no-new-privileges, no network, read-only root), the
 /// data mounted read-only where `finsandbox exec` mounts it.
 fn run_harness(engine: &str, runtime: Option<&str>, source: &str, data: &Path, policy: bool) -> Direct {
-    let request = json!({
-        "protocol": 1, "source": source, "filename": "strategy.py", "compat": COMPAT,
-        "data_path": "/data/market", "max_position_bytes": 1u64 << 28, "runtime_policy": policy,
-    });
+    // The product's own request (compat layer, alias table, price columns,
+    // run context) in one line, plus the switch under test.
+    let prices = finsandbox::score::price_spec(data).expect("price columns");
+    let context = RunContext { start_date: None, end_date: None, fee_ratio: 0.001425, tax_ratio: 0.003 };
+    let mut request: Value =
+        serde_json::from_slice(&request_for(source, "strategy.py", "/data/market", 1 << 28, &prices, &context))
+            .expect("request");
+    request["runtime_policy"] = json!(policy);
     let profile = root().join("seccomp/finsandbox.json");
     let mut c = Command::new(engine);
     c.args(["run", "--rm", "-i", "--network", "none", "--read-only", "--user", "1000:1000", "--cap-drop", "ALL"])
@@ -75,6 +78,7 @@ fn run_harness(engine: &str, runtime: Option<&str>, source: &str, data: &Path, p
         let len = u32::from_be_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
         let payload = &rest[8..8 + len];
         match rest[3] {
+            b'Y' => {}
             b'O' => stdout.extend_from_slice(payload),
             b'P' => position = Some(payload.to_vec()),
             b'R' => summary = serde_json::from_slice(payload).expect("summary"),
@@ -287,9 +291,9 @@ print(json.dumps(report))
 }
 
 /// The accepted corpora: examples, tests/strategies, the screen's accepted
-/// corpus, and the finlab corpus when it is there.
-fn accepted_corpus() -> Vec<PathBuf> {
-    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted", "tests/finlab"]
+/// corpus (on `data sample`), and the finlab corpus (on `data sample --finlab`).
+fn accepted_corpus(dirs: &[&str]) -> Vec<PathBuf> {
+    let mut files: Vec<_> = dirs
         .iter()
         .map(|d| root().join(d))
         .filter(|d| d.is_dir())
@@ -309,13 +313,19 @@ fn accepted_strategies_run_unchanged_under_the_runtime_policy() {
     // host computes every metric from the position, so the metrics are the
     // same; `finsandbox exec` (policy on) must also end `ok` with metrics.
     let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().join("sample");
-    let out =
-        bin().args(["data", "sample"]).arg(&data).args(["--symbols", "40", "--years", "3"]).output().expect("sample");
-    assert!(out.status.success());
-    let files = accepted_corpus();
-    assert!(files.len() >= 10, "{files:?}");
-    for f in files {
+    let mut runs = Vec::new();
+    for (flavour, dirs) in [
+        (None, &["examples", "tests/strategies", "tests/screening/accepted"][..]),
+        (Some("--finlab"), &["tests/finlab"][..]),
+    ] {
+        let data = dir.path().join(flavour.unwrap_or("plain"));
+        let mut c = bin();
+        c.args(["data", "sample"]).args(flavour).arg(&data).args(["--symbols", "40", "--years", "3"]);
+        assert!(c.output().expect("sample").status.success());
+        runs.extend(accepted_corpus(dirs).into_iter().map(|f| (f, data.clone())));
+    }
+    assert!(runs.len() >= 40, "{runs:?}");
+    for (f, data) in runs {
         let source = std::fs::read_to_string(&f).expect("read");
         let on = run_harness("docker", None, &source, &data, true);
         let off = run_harness("docker", None, &source, &data, false);
