@@ -10,9 +10,10 @@ around the policy install, the strategy and the position encoding (the part
 the hook can slow down), reported in its summary. Also the wall time of the
 whole `docker run`. Prints medians per strategy and over all runs.
 
-    python3 benches/runtime_policy.py [RUNS] [DATA]
-    (default 5 runs per mode; DATA: a `finsandbox data sample` directory,
-    made with --symbols 40 --years 3 in target/bench/sample when missing)
+    python3 benches/runtime_policy.py [RUNS] [DIR]
+    (default 5 runs per mode; DIR/plain and DIR/finlab: `finsandbox data sample`
+    and `data sample --finlab` output, 40 symbols, 3 years, made with
+    target/release/finsandbox when missing; DIR defaults to target/bench)
 """
 
 import json
@@ -36,11 +37,21 @@ def timed_harness():
     return src
 
 
+# What the host's price_spec finds in each sample (`request_for` sends it).
+PRICES = {
+    "plain": {"close": "price:close", "open": "price:open", "adj_close": "price:adj_close"},
+    "finlab": {"close": "price:收盤價", "open": "price:開盤價", "adj_close": "etl:adj_close"},
+}
+
+
 def run(harness, source, data, policy):
     request = {
         "protocol": 1, "source": source, "filename": "strategy.py",
         "compat": open(os.path.join(ROOT, "src/harness/finlab_compat.py")).read(),
         "data_path": "/data/market", "max_position_bytes": 1 << 28, "runtime_policy": policy,
+        "aliases": json.load(open(os.path.join(ROOT, "src/harness/aliases.json"))),
+        "run": {"fee_ratio": 0.001425, "tax_ratio": 0.003},
+        "prices": PRICES[os.path.basename(data)],
     }
     args = [
         "docker", "run", "--rm", "-i", "--network", "none", "--read-only", "--user", "1000:1000",
@@ -66,19 +77,21 @@ def run(harness, source, data, policy):
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    data = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "target/bench/sample")
-    if not os.path.isdir(data):
-        subprocess.run([os.path.join(ROOT, "target/release/finsandbox"), "data", "sample", data,
-                        "--symbols", "40", "--years", "3"], check=True)
+    base = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "target/bench")
     files = []
-    for d in ("examples", "tests/strategies", "tests/screening/accepted", "tests/finlab"):
-        path = os.path.join(ROOT, d)
-        if os.path.isdir(path):
-            files += sorted(os.path.join(path, f) for f in os.listdir(path) if f.endswith(".py") and f != "make_market.py")
+    for flavour, dirs in ((None, ("examples", "tests/strategies", "tests/screening/accepted")), ("--finlab", ("tests/finlab",))):
+        data = os.path.join(base, "finlab" if flavour else "plain")
+        if not os.path.isdir(data):
+            subprocess.run([os.path.join(ROOT, "target/release/finsandbox"), "data", "sample"] + ([flavour] if flavour else [])
+                           + [data, "--symbols", "40", "--years", "3"], check=True, capture_output=True)
+        for d in dirs:
+            path = os.path.join(ROOT, d)
+            if os.path.isdir(path):
+                files += [(os.path.join(path, f), data) for f in sorted(os.listdir(path)) if f.endswith(".py") and f != "make_market.py"]
     harness = timed_harness()
     totals = {True: [], False: [], "wall_on": [], "wall_off": []}
     print(f"{'strategy':<40} {'off (s)':>9} {'on (s)':>9} {'diff':>8}")
-    for f in files:
+    for f, data in files:
         source = open(f).read()
         got = {True: [], False: []}
         for _ in range(runs):

@@ -334,6 +334,13 @@ def install_runtime_policy(request, code, filename, refusals):
     # libraries do it at run time (pandas: Union["Series", ...]). Evaluating
     # one is an exec event and stays refused.
     forwardref_init_code = typing.ForwardRef.__init__.__code__
+    import ast
+
+    # ast.parse compiles to a syntax tree only, never to code (traceback uses
+    # it for the caret lines of every error): allowed while its module still
+    # asks for a tree and `compile` is still the builtin.
+    ast_parse_code, ast_globals, only_ast = ast.parse.__code__, ast.__dict__, ast.PyCF_ONLY_AST
+    builtin_compile, builtins_dict = compile, builtins.__dict__
     rules = dict(RUNTIME_RULES)
     try:
         import _imp
@@ -510,6 +517,14 @@ def install_runtime_policy(request, code, filename, refusals):
     def on_compile(args):
         raiser = getframe(2)
         if raiser is not None and raiser.f_code is forwardref_init_code:
+            return
+        if (
+            raiser is not None
+            and raiser.f_code is ast_parse_code
+            and raiser.f_globals is ast_globals
+            and ast_globals.get("PyCF_ONLY_AST") is only_ast
+            and builtins_dict.get("compile") is builtin_compile
+        ):
             return
         if generated_by_stdlib(raiser, args[0]):
             return

@@ -340,3 +340,18 @@ fn accepted_strategies_run_unchanged_under_the_runtime_policy() {
         assert!(run.json["metrics"]["sharpe_ratio"].is_number() || run.json["metrics"]["total_return"].is_number());
     }
 }
+
+#[test]
+fn a_failing_strategy_gets_its_traceback_and_nothing_is_refused() {
+    // The harness formats the strategy's traceback after the strategy ran,
+    // under the policy: traceback parses the source lines (ast.parse) for the
+    // caret marks, and a wrong data key walks the compat layer's suggestions.
+    // Neither may trip a rule.
+    for source in ["close = data.get('close')\nx = close['NO_SUCH_SYMBOL'].iloc[0] + 1\n", "data.get('price:nope')\n"] {
+        let d = run_harness("docker", None, source, &market(), true);
+        assert_eq!(d.summary["status"], "strategy_error", "{}", d.summary);
+        assert_eq!(d.summary["error"]["type"], "KeyError", "{}", d.summary);
+        assert!(d.summary["error"]["traceback"].as_str().unwrap_or("").contains("strategy.py"), "{}", d.summary);
+        assert_eq!(d.summary["runtime_policy_refusals"], json!([]), "{}", d.summary);
+    }
+}
