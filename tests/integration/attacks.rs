@@ -353,9 +353,9 @@ fn threads_older_than_the_lockdown(case: &str, rt: &str) {
     // The imports start native threads (OpenBLAS) before the lockdown. Every
     // thread must carry the in-process filter (TSYNC), and getting code onto
     // such a thread (a C signal handler via ctypes) must not give back fork,
-    // exec or sockets. Through `exec` the runtime policy refuses ctypes
-    // first; runtime_policy.rs proves the seccomp layer alone on the same
-    // route.
+    // exec or sockets (the seccomp layer; with the runtime policy switched
+    // on, ctypes is refused first, R005). runtime_policy.rs proves the same
+    // on the harness started directly.
     let body = r#"
 filters = {}
 for tid in os.listdir('/proc/self/task'):

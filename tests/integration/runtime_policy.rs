@@ -6,15 +6,17 @@
 //!    a signal handler on such a thread. These tests start the harness in the
 //!    engine directly with `"runtime_policy": false` in its request, so the
 //!    audit hook does not refuse the ctypes route first: the seccomp layer
-//!    alone is under test. (Through `finsandbox exec`, the same attack is
-//!    refused earlier by the runtime policy: `attacks::*::threads_older_than_the_lockdown`.)
+//!    alone is under test (as it is through `finsandbox exec` while the host
+//!    does not switch the policy on: `attacks::*::threads_older_than_the_lockdown`).
 //! 2. The runtime policy (a PEP 578 audit hook, a second layer, not the
 //!    boundary) refuses each class with an error that names its rule, and
 //!    refuses nothing that an accepted strategy does: same position bytes
 //!    with and without it, and `ok` with metrics through `finsandbox exec`.
 //!
-//! Every run uses `--skip-screening` where it goes through the binary, so the
-//! static screen does not stop these programs first.
+//! The policy is switched on per run by the host (`"runtime_policy": true` in
+//! the request; off when absent): these tests start the harness in the engine
+//! with the product's own request plus that switch. No screening runs there,
+//! so the static screen does not stop these programs first.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,7 +24,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use crate::support::{bin, exec, exec_path, market, root, TRIVIAL_TAIL};
+use crate::support::{bin, exec_path, market, root, TRIVIAL_TAIL};
 
 use finsandbox::harness::{request_for, RunContext, SOURCE as HARNESS};
 
@@ -187,18 +189,21 @@ fn lockdown_covers_threads_started_before_it_podman() {
 }
 
 /// One refused action per class, each run on its own so the exception
-/// reaches the result: `strategy_error` whose message names the rule.
+/// reaches the summary: `strategy_error` whose message names the rule (the
+/// host copies the summary's error into the result). Run in the engine with
+/// the product's request and `"runtime_policy": true`; no screening.
 fn refused(action: &str, rule: &str) {
     let src = format!("import os, sys\n{action}\n{TRIVIAL_TAIL}");
-    let run = exec(&src, &["--skip-screening", "--timeout", "60"]);
-    assert_eq!(run.status(), "strategy_error", "`{action}` was not refused: {}", run.describe());
-    let message = run.json["error"]["message"].as_str().unwrap_or("");
+    let d = run_harness("docker", None, &src, &market(), true);
+    assert_eq!(d.summary["status"], "strategy_error", "`{action}` was not refused: {}", d.summary);
+    let message = d.summary["error"]["message"].as_str().unwrap_or("");
     assert!(
         message.contains(&format!("finsandbox runtime policy {rule}")),
         "`{action}` was not refused by {rule}: {}",
-        run.json["error"]
+        d.summary["error"]
     );
-    assert_eq!(run.json["error"]["type"], "PermissionError", "{}", run.json["error"]);
+    assert_eq!(d.summary["error"]["type"], "PermissionError", "{}", d.summary["error"]);
+    assert_eq!(d.summary["runtime_policy_refusals"][0]["rule"], rule, "{}", d.summary);
 }
 
 macro_rules! refuses {
@@ -276,9 +281,10 @@ except IndexError as e:
     report['library_error'] = type(e).__name__
 print(json.dumps(report))
 "#;
-    let run = exec(&format!("{src}{TRIVIAL_TAIL}"), &["--skip-screening", "--timeout", "60"]);
-    assert_eq!(run.status(), "ok", "{}", run.describe());
-    let r = run.probe();
+    let d = run_harness("docker", None, &format!("{src}{TRIVIAL_TAIL}"), &market(), true);
+    assert_eq!(d.summary["status"], "ok", "{}\n{}", d.summary, d.stderr);
+    assert_eq!(d.summary["runtime_policy_refusals"], json!([]), "{}", d.summary);
+    let r = probe_report(&d.stdout);
     assert_eq!(r["tmp"], "ok");
     assert_eq!(r["data"], 4);
     assert_eq!(r["namedtuple"], 2);
@@ -311,7 +317,7 @@ fn accepted_strategies_run_unchanged_under_the_runtime_policy() {
     // byte for byte, with the policy on and off, and the policy refused
     // nothing (not even something the strategy or a library caught). The
     // host computes every metric from the position, so the metrics are the
-    // same; `finsandbox exec` (policy on) must also end `ok` with metrics.
+    // same; `finsandbox exec` must also end `ok` with metrics.
     let dir = tempfile::tempdir().expect("tmp");
     let mut runs = Vec::new();
     for (flavour, dirs) in [
