@@ -49,7 +49,7 @@ def run(harness, source, data, policy):
         "protocol": 1, "source": source, "filename": "strategy.py",
         "compat": open(os.path.join(ROOT, "src/harness/finlab_compat.py")).read(),
         "data_path": "/data/market", "max_position_bytes": 1 << 28, "runtime_policy": policy,
-        "aliases": json.load(open(os.path.join(ROOT, "src/harness/aliases.json"))),
+        "aliases": json.load(open(os.path.join(ROOT, "src/harness/aliases.json")))["groups"],
         "run": {"fee_ratio": 0.001425, "tax_ratio": 0.003},
         "prices": PRICES[os.path.basename(data)],
     }
