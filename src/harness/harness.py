@@ -20,6 +20,10 @@ harness that way):
 (`compat` is finlab_compat.py, the finlab-compatible API; `aliases` the one
 alias table, src/harness/aliases.json; `prices` the columns the host prices
 with; `run` what the strategy finds pre-bound. The last three are optional.)
+Also optional: "runtime_policy": true switches the audit-hook layer on
+(install_runtime_policy; off when absent), "allowed_imports": [...] the
+screen's configured allow-list for it. The summary then carries
+"runtime_policy" ("on"/"off") and "runtime_policy_refusals" ([{rule, what}]).
 
 Output: frames on the container's stdout, nothing else:
     b"FSB" + kind (1 byte) + length (u32, big endian) + payload
