@@ -1,5 +1,6 @@
 //! The attack suite: one untrusted program per case, screening skipped so the
-//! container (and the in-process lockdown) alone must hold, under each
+//! container and the harness's in-process layers (the seccomp lockdown and
+//! the runtime policy, an audit hook that often refuses first) must hold, under each
 //! isolation tier: Docker with runc (the default), Docker with gVisor
 //! (`--runtime runsc`, which `install.sh` registers), and Podman
 //! (`--engine podman`, which `.ci/run` installs). Network cases only ever
@@ -57,7 +58,8 @@ def attempt(name, fn):
     try:
         report[name] = 'SUCCEEDED: ' + str(fn())
     except OSError as e:
-        report[name] = errno.errorcode.get(e.errno, str(e.errno))
+        # errno None: the runtime policy refused; its message names the rule.
+        report[name] = errno.errorcode.get(e.errno, str(e.errno)) if e.errno is not None else str(e)[:60]
     except Exception as e:
         report[name] = type(e).__name__
 "#;
@@ -89,7 +91,7 @@ macro_rules! on_both_runtimes {
 }
 
 /// gVisor is part of the product's tiers; CI installs and registers it.
-fn require_runsc() {
+pub(crate) fn require_runsc() {
     let out = crate::support::docker().args(["info", "--format", "{{json .Runtimes}}"]).output().expect("docker info");
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("\"runsc\""),
@@ -162,10 +164,28 @@ attempt('execv', lambda: os.execv(path, [path]))
     assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
 }
 
-fn fileless_exec_via_memfd(case: &str, rt: &str) {
-    let body = r#"
+/// ctypes for the cases that call the kernel directly. The runtime policy
+/// refuses ctypes (rule R005): then the report records that refusal and the
+/// calls are not reached.
+const LIBC: &str = r#"
 import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
+class Refused:
+    def __init__(self, e):
+        self.e = e
+    def __getattr__(self, name):
+        def refused(*args):
+            raise self.e
+        return refused
+try:
+    libc = ctypes.CDLL(None, use_errno=True)
+except PermissionError as e:
+    report['ctypes'] = str(e)[:60]
+    libc = Refused(e)
+"#;
+
+fn fileless_exec_via_memfd(case: &str, rt: &str) {
+    let body = LIBC.to_string()
+        + r#"
 def memfd():
     fd = libc.memfd_create(b'payload', 0)
     if fd < 0:
@@ -179,7 +199,7 @@ def execveat():
 attempt('memfd_create', memfd)
 attempt('execveat', execveat)
 "#;
-    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+    assert_all_refused(&attack(case, rt, &probe_source(&body), &[]), case);
 }
 
 fn process_creation(case: &str, rt: &str) {
@@ -288,9 +308,8 @@ attempt('/proc/1/environ', lambda: ','.join(k.split(b'=')[0].decode() for k in o
 }
 
 fn ptrace_another_process(case: &str, rt: &str) {
-    let body = r#"
-import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
+    let body = LIBC.to_string()
+        + r#"
 def attach():
     if libc.ptrace(16, 1, None, None) < 0:
         raise OSError(ctypes.get_errno(), 'ptrace')
@@ -302,26 +321,88 @@ def vm_read():
 attempt('ptrace_attach_pid1', attach)
 attempt('process_vm_readv', vm_read)
 "#;
-    assert_all_refused(&attack(case, rt, &probe_source(body), &[]), case);
+    assert_all_refused(&attack(case, rt, &probe_source(&body), &[]), case);
 }
 
 fn proc_and_sys_probing(case: &str, rt: &str) {
+    // The runtime policy refuses reading /proc and /sys; where it does, the
+    // report holds its message instead of a count, which is fine too.
     let body = r#"
-import socket
-pids = [p for p in os.listdir('/proc') if p.isdigit()]
-report['pids_visible'] = len(pids)
-report['hostname'] = socket.gethostname()
-report['interfaces'] = sorted(os.listdir('/sys/class/net')) if os.path.isdir('/sys/class/net') else []
+def value(name, fn):
+    try:
+        report[name] = fn()
+    except PermissionError as e:
+        report[name] = 'refused: ' + str(e)[:60]
+value('pids_visible', lambda: len([p for p in os.listdir('/proc') if p.isdigit()]))
+report['hostname'] = os.uname().nodename
+value('interfaces', lambda: sorted(os.listdir('/sys/class/net')) if os.path.isdir('/sys/class/net') else [])
 report['kernel'] = os.uname().release
-report['cpus_listed'] = sum(1 for l in open('/proc/cpuinfo') if l.startswith('processor'))
-report['memtotal'] = next(l.split()[1] for l in open('/proc/meminfo') if l.startswith('MemTotal'))
+value('cpus_listed', lambda: sum(1 for l in open('/proc/cpuinfo') if l.startswith('processor')))
+value('memtotal', lambda: next(l.split()[1] for l in open('/proc/meminfo') if l.startswith('MemTotal')))
 "#;
     let run = attack(case, rt, &probe_source(body), &[]);
     let r = outcomes(&run);
+    let refused = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("refused: finsandbox runtime policy"));
     // Only the container's own processes: timeout (pid 1), python, and its threads' tasks.
-    assert!(r["pids_visible"].as_u64().unwrap_or(99) <= 3, "{r}");
+    assert!(refused(&r["pids_visible"]) || r["pids_visible"].as_u64().unwrap_or(99) <= 3, "{r}");
     assert_eq!(r["hostname"], "sandbox");
-    assert_eq!(r["interfaces"], serde_json::json!(["lo"]), "{r}");
+    assert!(refused(&r["interfaces"]) || r["interfaces"] == serde_json::json!(["lo"]), "{r}");
+}
+
+fn threads_older_than_the_lockdown(case: &str, rt: &str) {
+    // The imports start native threads (OpenBLAS) before the lockdown. Every
+    // thread must carry the in-process filter (TSYNC), and getting code onto
+    // such a thread (a C signal handler via ctypes) must not give back fork,
+    // exec or sockets (the seccomp layer; with the runtime policy switched
+    // on, ctypes is refused first, R005). runtime_policy.rs proves the same
+    // on the harness started directly.
+    let body = r#"
+filters = {}
+for tid in os.listdir('/proc/self/task'):
+    with open(f'/proc/self/task/{tid}/status') as f:
+        for line in f:
+            if line.startswith('Seccomp_filters:'):
+                filters[tid] = int(line.split()[1])
+report['filters'] = filters
+def older_thread_route():
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    return older_thread_escape(ctypes, libc)
+def older_thread_escape(ctypes, libc):
+    import threading, time
+    results = {}
+    def on_signal(sig):
+        r = []
+        pid = libc.syscall(56, 17, 0, 0, 0, 0)
+        if pid == 0:
+            libc.syscall(231, 0)
+        if pid > 0: r.append('fork')
+        libc.syscall(59, b'/nonexistent-finsandbox', None, None)
+        if ctypes.get_errno() == errno.ENOENT: r.append('execve')
+        fd = libc.syscall(41, 1, 1, 0)
+        if fd >= 0: r.append('socket')
+        results[threading.get_native_id()] = r
+    handler = ctypes.CFUNCTYPE(None, ctypes.c_int)(on_signal)
+    libc.signal(10, handler)
+    py = {t.native_id for t in threading.enumerate()}
+    for tid in [int(t) for t in os.listdir('/proc/self/task') if int(t) not in py]:
+        libc.syscall(234, os.getpid(), tid, 10)
+        time.sleep(1)
+    escaped = {t: r for t, r in results.items() if r}
+    if escaped:
+        return escaped
+    raise OSError(errno.EPERM, str(results))
+attempt('older_thread', older_thread_route)
+"#;
+    let run = attack(case, rt, &probe_source(body), &[]);
+    assert_all_refused(&run, case);
+    let r = outcomes(&run);
+    let filters = r["filters"].as_object().expect("filters");
+    if let Some(first) = filters.values().next() {
+        // runc and podman report per-thread counts; gVisor does not.
+        assert!(first.as_u64().unwrap_or(0) >= 2, "{case}: no in-process filter: {r}");
+        assert!(filters.values().all(|n| n == first), "{case}: a thread lacks the in-process filter: {r}");
+    }
 }
 
 fn signal_pid_1(case: &str, rt: &str) {
@@ -372,4 +453,5 @@ on_both_runtimes! {
     signal_pid_1 => super::signal_pid_1;
     forge_the_output_channel => super::forge_the_output_channel;
     forge_metrics_in_prints => super::forge_metrics_in_prints;
+    threads_older_than_the_lockdown => super::threads_older_than_the_lockdown;
 }

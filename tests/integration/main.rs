@@ -15,6 +15,7 @@ mod lifecycle;
 mod metrics;
 mod monitor;
 mod podman;
+mod runtime_policy;
 mod sandbox;
 mod scoring;
 mod screening;
