@@ -571,7 +571,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --metrics-textfile --audit-log --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --no-runtime-policy --self-test --equity-out --start --end --metrics-textfile --audit-log --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

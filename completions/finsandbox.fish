@@ -60,6 +60,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l writable-
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l allow-insecure -d 'Accept weakened settings (network, writable root, swap); recorded in the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l keep-container -d 'Keep the stopped container for debugging instead of removing it'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l skip-screening -d 'Skip source screening (to test the container layer); recorded in the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l no-runtime-policy -d 'Run without the in-interpreter runtime policy (to test the layers below it); recorded in the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l self-test -d 'Run the escape self-test (a canary container) first; refuse to run if anything escapes'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'

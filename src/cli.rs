@@ -178,6 +178,10 @@ pub struct ExecArgs {
     #[arg(long)]
     pub skip_screening: bool,
 
+    /// Run without the in-interpreter runtime policy (to test the layers below it); recorded in the result.
+    #[arg(long, hide = true)]
+    pub no_runtime_policy: bool,
+
     /// Run the escape self-test (a canary container) first; refuse to run if anything escapes.
     #[arg(long)]
     pub self_test: bool,

@@ -449,6 +449,7 @@ mod tests {
             equity_out: None,
             start: None,
             end: None,
+            runtime_policy: true,
         };
         let screening = crate::report::ScreeningInfo { skipped: false, findings: Vec::new(), elapsed_ms: 0.0 };
         let mut r = crate::run::rejected(&req, "x = 1\n", screening);

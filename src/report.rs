@@ -120,6 +120,8 @@ pub struct RunResult {
     pub error: Option<SummaryError>,
     pub position: Option<PositionSummary>,
     pub screening: ScreeningInfo,
+    /// Whether the harness's runtime policy (the audit-hook layer) was on.
+    pub runtime_policy: bool,
     /// Null when no container was started (a rejected strategy).
     pub container: Option<ContainerInfo>,
     pub limits: EffectiveLimits,
@@ -263,6 +265,9 @@ fn human(r: &RunResult, color: bool) -> String {
     }
     if r.screening.skipped {
         s.push_str("  screening  skipped (--skip-screening)\n");
+    }
+    if !r.runtime_policy {
+        s.push_str("  runtime    policy off (--no-runtime-policy)\n");
     }
     if let Some(m) = &r.metrics {
         s.push_str(&metrics_line(m));

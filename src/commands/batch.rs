@@ -67,6 +67,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
             equity_out: None,
             start: args.start.clone(),
             end: args.end.clone(),
+            runtime_policy: true,
         },
         jobs,
         fail_fast: args.fail_fast,

@@ -71,6 +71,7 @@ fn run_once(
         equity_out: args.equity_out.clone(),
         start: args.start.clone(),
         end: args.end.clone(),
+        runtime_policy: !args.no_runtime_policy,
     };
     run::run(&request)
 }

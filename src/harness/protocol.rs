@@ -34,6 +34,18 @@ struct Request<'a> {
     /// What the strategy finds pre-bound besides `data`, `sim`, `pd`, `np`.
     #[serde(skip_serializing_if = "Option::is_none")]
     run: Option<&'a RunContext>,
+    /// The audit-hook layer (PEP 578), on unless `--no-runtime-policy`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    runtime_policy: bool,
+    /// The screening allow-list, which the runtime policy's imports follow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_imports: Option<&'a [String]>,
+}
+
+/// The runtime layer's switch and its import allow-list.
+pub struct Policy<'a> {
+    pub on: bool,
+    pub allowed_imports: &'a [String],
 }
 
 /// What the host tells the strategy about the run: the pre-bound
@@ -89,6 +101,8 @@ fn build(
         aliases: crate::score::alias_groups_json(),
         prices,
         run,
+        runtime_policy: false,
+        allowed_imports: None,
     };
     // Serialising plain strings, numbers and maps cannot fail.
     serde_json::to_vec(&r).unwrap_or_default()
@@ -109,6 +123,7 @@ pub fn request_parts(
     max_position_bytes: usize,
     prices: &crate::score::PriceSpec,
     run: &RunContext,
+    policy: &Policy,
 ) -> Parts {
     let setup = Request {
         protocol: PROTOCOL,
@@ -120,6 +135,8 @@ pub fn request_parts(
         aliases: crate::score::alias_groups_json(),
         prices: Some(prices.keys()),
         run: Some(run),
+        runtime_policy: policy.on,
+        allowed_imports: policy.on.then_some(policy.allowed_imports),
     };
     #[derive(Serialize)]
     struct Strategy<'a> {
@@ -171,6 +188,18 @@ pub struct Summary {
     pub max_rss_kb: Option<u64>,
     #[serde(default)]
     pub sim_params: Option<std::collections::BTreeMap<String, String>>,
+    /// What the runtime policy refused, as the strategy's process reports it
+    /// (informational: the rule also stands in the error).
+    #[serde(default)]
+    pub runtime_policy_refusals: Vec<Refusal>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct Refusal {
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub what: String,
 }
 
 impl Summary {

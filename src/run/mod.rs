@@ -58,6 +58,9 @@ pub struct Request<'a> {
     /// `--end`); `None`: the data's own range.
     pub start: Option<String>,
     pub end: Option<String>,
+    /// The in-interpreter audit-hook layer (on unless `--no-runtime-policy`,
+    /// which is recorded in the result).
+    pub runtime_policy: bool,
 }
 
 /// The code that runs (and is screened) and the host's notes on it: a
@@ -88,6 +91,7 @@ impl Request<'_> {
             equity_out: None,
             start: self.start.clone(),
             end: self.end.clone(),
+            runtime_policy: self.runtime_policy,
         }
     }
 }
@@ -241,7 +245,9 @@ fn start_and_supervise(
         fee_ratio: req.settings.fee_ratio,
         tax_ratio: req.settings.tax_ratio,
     };
-    let parts = harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context);
+    let policy = harness::Policy { on: req.runtime_policy, allowed_imports: &req.settings.screening.allowed_imports };
+    let parts =
+        harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context, &policy);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
     let observed = supervise::supervise(req, &args, parts, &name, spec.startup_cpus.is_some())?;

@@ -101,6 +101,7 @@ fn base(req: &Request, run_id: String, status: Status, source: &str, screening: 
         error: None,
         position: None,
         screening,
+        runtime_policy: req.runtime_policy,
         container: None,
         limits: limits(s),
         insecure: !s.insecure_reasons.is_empty(),
@@ -145,7 +146,15 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
         k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))
     }));
     r.warnings = warnings(s, f, &o);
-    r.sandbox_warnings = v.summary.as_ref().map(|sum| sum.warnings.clone()).unwrap_or_default();
+    if let Some(sum) = &v.summary {
+        r.sandbox_warnings = sum.warnings.clone();
+        r.sandbox_warnings.extend(
+            sum.runtime_policy_refusals
+                .iter()
+                .take(50)
+                .map(|x| format!("runtime policy {} refused: {}", x.rule, x.what)),
+        );
+    }
     // The kernel's own peak when the cgroup was readable, else the highest
     // `docker stats` sample, else what the harness measured of itself.
     let (peak, source) = match (o.monitor.memory_peak_bytes, o.monitor.memory_peak_source) {

@@ -60,6 +60,8 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
         equity_out: None,
         start: None,
         end: None,
+        // The canary probes the layers below the runtime policy.
+        runtime_policy: false,
     };
     let result = match crate::run::run(&request) {
         Ok(r) => r,

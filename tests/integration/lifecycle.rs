@@ -95,7 +95,7 @@ while (read('memory/memory.usage_in_bytes', 'memory.current') or 0) < 0.92 * lim
     chunks.append(np.ones(512 * 1024))
 os.kill(os.getpid(), signal.SIGKILL)
 "#;
-    let run = exec(fake, &["--memory", "256m", "--skip-screening"]);
+    let run = exec(fake, &["--memory", "256m", "--skip-screening", "--no-runtime-policy"]);
     assert_eq!(run.status(), "strategy_error", "{}", run.describe());
     assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("SIGKILL"), "{}", run.json["error"]);
     assert_eq!(run.code(), 10);
@@ -115,7 +115,7 @@ summary = {"protocol": 1, "status": "strategy_error", "warnings": ["host verifie
 channel.send(b"R", json.dumps(summary).encode())
 os._exit(1)
 "#;
-    let run = exec(forge, &["--skip-screening"]);
+    let run = exec(forge, &["--skip-screening", "--no-runtime-policy"]);
     assert_eq!(run.status(), "strategy_error", "{}", run.describe());
     assert!(run.json["sandbox_warnings"].to_string().contains("host verified"), "{}", run.json);
     let host = run.json["warnings"].to_string();

@@ -9,7 +9,8 @@ use crate::support::{exec, TRIVIAL_TAIL};
 
 fn probe(body: &str, extra: &[&str]) -> serde_json::Value {
     let source = format!("import json, os, errno\nreport = {{}}\n{body}\nprint(json.dumps(report))\n{TRIVIAL_TAIL}");
-    let mut args = vec!["--skip-screening"];
+    // The container's own properties: the layers above it stay out of the way.
+    let mut args = vec!["--skip-screening", "--no-runtime-policy"];
     args.extend_from_slice(extra);
     let run = exec(&source, &args);
     assert_eq!(run.status(), "ok", "{}", run.describe());
@@ -233,7 +234,7 @@ fn no_host_environment_variable_is_visible() {
     let out = crate::support::bin()
         .env("FINSANDBOX_TEST_SECRET", secret)
         .env("AWS_SECRET_ACCESS_KEY", secret)
-        .args(["--json", "exec", "--skip-screening"])
+        .args(["--json", "exec", "--skip-screening", "--no-runtime-policy"])
         .arg(&s.path)
         .arg("--data")
         .arg(crate::support::market())
