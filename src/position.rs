@@ -5,7 +5,10 @@
 //! it is assumed, and that includes the file's own metadata: a footer is a
 //! claim, not a fact. The order is therefore fixed:
 //!
-//! 1. Parse the footer (the reader bounds every Thrift list by the bytes left).
+//! 1. Scan the footer's Thrift ourselves ([`FooterScan`]: its length against
+//!    the column bound, every list and string against the bytes left, no
+//!    lists of booleans, a flat schema whose `num_children` add up), then
+//!    let the Parquet crate parse it.
 //! 2. Validate every claim in it against [`Bounds`] (rows, columns, rows ×
 //!    columns, row groups adding up) and against what the harness writes
 //!    (flat `date` DATE column then DOUBLE or BOOLEAN columns; uncompressed;
@@ -13,10 +16,12 @@
 //!    inside the payload). A footer claiming 2^62 rows is refused here,
 //!    before a single byte is allocated for it.
 //! 3. Allocate exactly the validated matrix, then decode each column chunk
-//!    page by page through [`CheckedPages`], which refuses a page whose
-//!    header disagrees with the validated metadata (dictionary pages, other
-//!    encodings, more values than the chunk's rows) before the third-party
-//!    decoder sees it, and reads in fixed-size batches into reused buffers.
+//!    page by page through [`OwnPages`]: this module parses each page
+//!    header itself (the crate's Thrift reader can be stalled by a few
+//!    bytes) and refuses one that disagrees with the validated metadata
+//!    (dictionary pages, other encodings, more values than the chunk's
+//!    rows) before the third-party value decoder sees the page; values are
+//!    read in fixed-size batches into reused buffers.
 //!
 //! Why refuse dictionaries and compression outright instead of bounding
 //! them: the harness writes neither (`use_dictionary=False`,
@@ -34,11 +39,12 @@
 //! host never converts a zone: the harness turns each timestamp into its own
 //! wall-clock calendar date, and a file carrying TIMESTAMPs instead is refused.
 //!
-//! Last resort: [`Position::decode_within`] runs the decoder under
-//! `catch_unwind`, so a panic inside the Parquet crate on bytes the checks
-//! above did not foresee becomes `invalid_output` instead of exit 101. That
-//! is not the fix (the validation is); the fuzz target calls
-//! [`Position::decode_unguarded`] so such panics are found, not hidden.
+//! Last resorts: [`Position::decode_within`] runs the decoder on a worker
+//! thread under `catch_unwind` and [`DECODE_DEADLINE`], so a panic or a
+//! stall inside the Parquet crate on bytes the checks above did not foresee
+//! becomes `invalid_output` instead of exit 101 or a hung CLI. That is not
+//! the fix (the validation is); the fuzz target calls
+//! [`Position::decode_unguarded`] so such cases are found, not hidden.
 //!
 //! The hash is over a canonical encoding (symbols, dates, values as f64 bits,
 //! NaN canonicalised), so it identifies the position's content independent of
@@ -52,6 +58,8 @@ use parquet::errors::ParquetError;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,14 +156,11 @@ impl Position {
     }
 
     /// Validate the file against `bounds` and the harness's layout, then
-    /// decode it. Never panics: see the module docs for the last-resort
-    /// `catch_unwind` around the third-party decoder.
+    /// decode it, on a worker thread bounded by [`DECODE_DEADLINE`]. Never
+    /// panics and never stalls: see the module docs for the last resorts
+    /// (`catch_unwind` and the deadline) around the third-party decoder.
     pub fn decode_within(payload: Vec<u8>, bounds: &Bounds) -> Result<Position, String> {
-        let run = std::panic::AssertUnwindSafe(|| Position::decode_unguarded(payload, bounds));
-        std::panic::catch_unwind(run).unwrap_or_else(|_| {
-            Err("unreadable position: the Parquet reader failed on the file (malformed beyond what the checks cover)"
-                .into())
-        })
+        decode_with_deadline(payload, bounds, DECODE_DEADLINE)
     }
 
     /// [`Position::decode_within`] without the `catch_unwind`: for the fuzz
@@ -165,8 +170,8 @@ impl Position {
         let size = payload.len() as u64;
         check_footer_length(&payload, bounds)?;
         check_schema_shape(&payload, bounds)?;
-        let reader =
-            SerializedFileReader::new(Bytes::from(payload)).map_err(|e| format!("unreadable position: {e}"))?;
+        let bytes = Bytes::from(payload);
+        let reader = SerializedFileReader::new(bytes.clone()).map_err(|e| format!("unreadable position: {e}"))?;
         let md = reader.metadata();
         let schema = md.file_metadata().schema_descr();
         let ncols = schema.num_columns();
@@ -249,14 +254,23 @@ impl Position {
         let mut values = vec![f64::NAN; cells];
         let mut offset = 0usize;
         for rg in 0..md.num_row_groups() {
-            let group = reader.get_row_group(rg).map_err(|e| format!("unreadable position: {e}"))?;
+            let group = md.row_group(rg);
             // Checked above: non-negative and within `rows`.
-            let n = usize::try_from(group.metadata().num_rows()).map_err(|_| "negative row count".to_string())?;
+            let n = usize::try_from(group.num_rows()).map_err(|_| "negative row count".to_string())?;
             for col in 0..ncols {
-                let pages = group.get_column_page_reader(col).map_err(|e| format!("unreadable position: {e}"))?;
+                // Checked above (check_chunk): inside the file.
+                let chunk = group.column(col);
+                let start = usize::try_from(chunk.data_page_offset()).map_err(|_| "bad chunk offset".to_string())?;
+                let len = usize::try_from(chunk.compressed_size()).map_err(|_| "bad chunk size".to_string())?;
                 let descr = schema.column(col);
-                let checked = CheckedPages { inner: pages, left: n, physical: descr.physical_type() };
-                let reader = get_column_reader(descr, Box::new(checked));
+                let pages = OwnPages {
+                    data: bytes.clone(),
+                    pos: start,
+                    end: start + len,
+                    left: n,
+                    physical: descr.physical_type(),
+                };
+                let reader = get_column_reader(descr, Box::new(pages));
                 if col == 0 {
                     read_dates(reader, n, &mut dates)?;
                 } else {
@@ -341,7 +355,8 @@ fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     };
     let footer = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
     let start = (n - 8).checked_sub(footer).ok_or_else(|| bad("the footer is longer than the file"))?;
-    let elements = FooterScan { buf: &payload[start..n - 8], pos: 0 }.schema().map_err(|e| bad(&e))?;
+    let elements =
+        FooterScan { buf: &payload[start..n - 8], pos: 0, refuse_bool_lists: true }.schema().map_err(|e| bad(&e))?;
     let (root, leaves) = elements.split_first().ok_or_else(|| bad("an empty schema"))?;
     if leaves.len() > bounds.max_columns + 1 {
         return Err(format!(
@@ -373,6 +388,21 @@ struct SchemaShape {
 struct FooterScan<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Refuse lists, sets and maps of booleans: no footer has them, and the
+    /// Parquet crate's reader (which parses the footer after this scan)
+    /// skips their elements without consuming input, so it would loop for
+    /// each claimed element and read the bytes after out of step with this
+    /// scan.
+    refuse_bool_lists: bool,
+}
+
+/// What a page header says, as far as a position needs it.
+struct PageHeaderLite {
+    kind: i64,
+    uncompressed: i64,
+    compressed: i64,
+    /// Data page v1: values, value encoding, definition and repetition level encodings.
+    data: Option<(i64, i64, i64, i64)>,
 }
 
 const THRIFT_MAX_DEPTH: u32 = 32;
@@ -446,6 +476,9 @@ impl FooterScan<'_> {
             }
             9 | 10 => {
                 let (elem, size) = self.list()?;
+                if self.refuse_bool_lists && matches!(elem, 1 | 2) {
+                    return Err("a list of booleans in the footer".into());
+                }
                 for _ in 0..size {
                     self.skip(elem, depth + 1, true)?;
                 }
@@ -460,6 +493,9 @@ impl FooterScan<'_> {
                     return Err("a footer map claims more entries than bytes".into());
                 }
                 let kinds = self.byte()?;
+                if self.refuse_bool_lists && (matches!(kinds >> 4, 1 | 2) || matches!(kinds & 0x0f, 1 | 2)) {
+                    return Err("a map of booleans in the footer".into());
+                }
                 for _ in 0..size {
                     self.skip(kinds >> 4, depth + 1, true)?;
                     self.skip(kinds & 0x0f, depth + 1, true)?;
@@ -478,11 +514,15 @@ impl FooterScan<'_> {
     }
     /// FileMetaData field 2: the schema elements' shapes.
     fn schema(mut self) -> Result<Vec<SchemaShape>, String> {
+        let mut schema = None;
         let mut last = 0;
         while let Some((id, ty)) = self.field(&mut last)? {
             if id != 2 || ty != 9 {
                 self.skip(ty, 1, false)?;
                 continue;
+            }
+            if schema.is_some() {
+                return Err("the footer has two schemas".into());
             }
             let (elem, size) = self.list()?;
             if elem != 12 {
@@ -505,9 +545,93 @@ impl FooterScan<'_> {
                 }
                 out.push(shape);
             }
-            return Ok(out);
+            schema = Some(out);
         }
-        Err("the footer has no schema".into())
+        // The whole footer was scanned: every list and string fits, and no
+        // list of booleans is left for the crate's reader to stall on.
+        schema.ok_or_else(|| "the footer has no schema".into())
+    }
+
+    /// One page header; every field the position needs must have the type
+    /// the format gives it, the rest are skipped by this scan.
+    fn page_header(&mut self) -> Result<PageHeaderLite, String> {
+        let mut h = PageHeaderLite { kind: -1, uncompressed: -1, compressed: -1, data: None };
+        let mut last = 0;
+        while let Some((id, ty)) = self.field(&mut last)? {
+            match (id, ty) {
+                (1, 5) => h.kind = self.zigzag()?,
+                (2, 5) => h.uncompressed = self.zigzag()?,
+                (3, 5) => h.compressed = self.zigzag()?,
+                (5, 12) => {
+                    let mut d = (-1, -1, -1, -1);
+                    let mut last = 0;
+                    while let Some((id, ty)) = self.field(&mut last)? {
+                        match (id, ty) {
+                            (1, 5) => d.0 = self.zigzag()?,
+                            (2, 5) => d.1 = self.zigzag()?,
+                            (3, 5) => d.2 = self.zigzag()?,
+                            (4, 5) => d.3 = self.zigzag()?,
+                            (1..=4, _) => return Err("a page header field of the wrong type".into()),
+                            _ => self.skip(ty, 2, false)?,
+                        }
+                    }
+                    if d.0 < 0 || d.1 < 0 || d.2 < 0 || d.3 < 0 {
+                        return Err("a data page header without its required fields".into());
+                    }
+                    h.data = Some(d);
+                }
+                (1..=3 | 5, _) => return Err("a page header field of the wrong type".into()),
+                _ => self.skip(ty, 1, false)?,
+            }
+        }
+        if h.kind < 0 || h.uncompressed < 0 || h.compressed < 0 {
+            return Err("a page header without its required fields".into());
+        }
+        Ok(h)
+    }
+}
+
+/// How long a position may take to decode: a 256 MiB position decodes in
+/// about a second. Past this the file was built to stall the reader (the
+/// Parquet crate's Thrift reader loops once per claimed element of a list
+/// of booleans without consuming input: 2^31 iterations from 5 bytes).
+pub const DECODE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The last resorts, both around code that is not ours: a panic becomes an
+/// error (`catch_unwind`), and a decode that outlives `deadline` is
+/// abandoned (its thread finishes or dies with the process; the CLI exits
+/// right after the verdict). Neither is the fix, the checks before the
+/// reader are; they keep a missed case from becoming exit 101 or a hang.
+fn decode_with_deadline(payload: Vec<u8>, bounds: &Bounds, deadline: Duration) -> Result<Position, String> {
+    let bounds = *bounds;
+    guarded(deadline, move || Position::decode_unguarded(payload, &bounds))
+}
+
+/// Run `work` on its own thread: a panic becomes an error, and a result
+/// later than `deadline` is given up on.
+fn guarded<T: Send + 'static>(
+    deadline: Duration,
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let run = move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+            Err("unreadable position: the Parquet reader failed on the file (malformed beyond what the checks cover)"
+                .into())
+        });
+        let _ = tx.send(r);
+    };
+    std::thread::Builder::new()
+        .name("position-decode".into())
+        .spawn(run)
+        .map_err(|e| format!("cannot start the position decoder: {e}"))?;
+    match rx.recv_timeout(deadline) {
+        Ok(r) => r,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "unreadable position: decoding took longer than {} s (a file built to stall the Parquet reader)",
+            deadline.as_secs_f64()
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err("unreadable position: the decoder stopped".into()),
     }
 }
 
@@ -537,59 +661,97 @@ fn check_chunk(chunk: &parquet::file::metadata::ColumnChunkMetaData, rows: usize
     Ok(())
 }
 
-/// The pages of one column chunk, each checked against the validated
-/// metadata before the third-party decoder sees it: a page header is as
-/// much a claim as the footer.
-struct CheckedPages {
-    inner: Box<dyn PageReader>,
+/// The pages of one column chunk, read by this module rather than the
+/// Parquet crate: a page header is as much a claim as the footer, and the
+/// crate's Thrift reader can be made to loop for seconds per five bytes of
+/// header. Each header is parsed by [`FooterScan`] (lengths checked against
+/// the bytes left), checked against the validated metadata (a data page v1,
+/// uncompressed, plain values, at most the row group's rows), and only then
+/// handed to the crate's value decoder as a ready page.
+struct OwnPages {
+    data: Bytes,
+    pos: usize,
+    end: usize,
     /// Values (levels) the chunk may still hold: its row group's rows.
     left: usize,
     physical: Physical,
 }
 
-impl CheckedPages {
-    #[allow(deprecated)]
-    fn check(&mut self, page: &Page) -> Result<(), String> {
-        let (num_values, encoding, levels) = match page {
-            Page::DictionaryPage { .. } => return Err("a dictionary page (the harness writes plain values)".into()),
-            Page::DataPage { num_values, encoding, def_level_encoding, .. } => {
-                (*num_values, *encoding, Some(*def_level_encoding))
-            }
-            Page::DataPageV2 { num_values, encoding, num_rows, rep_levels_byte_len, .. } => {
-                if num_rows != num_values || *rep_levels_byte_len != 0 {
-                    return Err("a page with repeated values".into());
-                }
-                (*num_values, *encoding, None)
-            }
+impl OwnPages {
+    fn next_page(&mut self) -> Result<Option<Page>, String> {
+        if self.pos >= self.end {
+            return Ok(None);
+        }
+        let mut scan = FooterScan { buf: &self.data[self.pos..self.end], pos: 0, refuse_bool_lists: false };
+        let h = scan.page_header()?;
+        let body = self.pos + scan.pos;
+        let body_end = usize::try_from(h.compressed)
+            .ok()
+            .and_then(|c| body.checked_add(c))
+            .filter(|e| *e <= self.end)
+            .ok_or("a page longer than its column chunk")?;
+        if h.compressed != h.uncompressed {
+            return Err("a compressed page (the harness writes uncompressed positions)".into());
+        }
+        let (num_values, encoding, def_levels, rep_levels) = match (h.kind, h.data) {
+            (0, Some(d)) => d,
+            (2, _) => return Err("a dictionary page (the harness writes plain values)".into()),
+            (3, _) => return Err("a data page v2 (the harness writes v1 pages)".into()),
+            _ => return Err("a page that is not a data page".into()),
         };
+        let encoding = plain_encoding(encoding).ok_or_else(|| format!("a page encoded as {encoding}"))?;
         let plain = encoding == Encoding::PLAIN || (self.physical == Physical::BOOLEAN && encoding == Encoding::RLE);
         if !plain {
             return Err(format!("a page encoded as {encoding} (the harness writes plain values)"));
         }
-        if levels.is_some_and(|l| !matches!(l, Encoding::RLE | Encoding::BIT_PACKED)) {
-            return Err("a page with unsupported level encoding".into());
-        }
-        let n = usize::try_from(num_values).map_err(|_| "a page with too many values".to_string())?;
+        let def = level_encoding(def_levels).ok_or("a page with unsupported level encoding")?;
+        let rep = level_encoding(rep_levels).ok_or("a page with unsupported level encoding")?;
+        let n = usize::try_from(num_values).map_err(|_| "a page with a negative value count".to_string())?;
         self.left = self.left.checked_sub(n).ok_or("a page with more values than its row group has rows")?;
-        Ok(())
+        self.pos = body_end;
+        Ok(Some(Page::DataPage {
+            buf: self.data.slice(body..body_end),
+            num_values: n as u32,
+            encoding,
+            def_level_encoding: def,
+            rep_level_encoding: rep,
+            statistics: None,
+        }))
     }
 }
 
-impl Iterator for CheckedPages {
+/// Value encodings by their Parquet numbers, of those a position may use.
+fn plain_encoding(e: i64) -> Option<Encoding> {
+    match e {
+        0 => Some(Encoding::PLAIN),
+        3 => Some(Encoding::RLE),
+        _ => None,
+    }
+}
+
+/// Level encodings (BIT_PACKED is deprecated but what old writers use).
+#[allow(deprecated)]
+fn level_encoding(e: i64) -> Option<Encoding> {
+    match e {
+        3 => Some(Encoding::RLE),
+        4 => Some(Encoding::BIT_PACKED),
+        _ => None,
+    }
+}
+
+impl Iterator for OwnPages {
     type Item = parquet::errors::Result<Page>;
     fn next(&mut self) -> Option<Self::Item> {
         self.get_next_page().transpose()
     }
 }
 
-impl PageReader for CheckedPages {
+impl PageReader for OwnPages {
     fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
-        let Some(page) = self.inner.get_next_page()? else { return Ok(None) };
-        self.check(&page).map_err(ParquetError::General)?;
-        Ok(Some(page))
+        self.next_page().map_err(|why| ParquetError::General(format!("unreadable position: {why}")))
     }
     fn peek_next_page(&mut self) -> parquet::errors::Result<Option<PageMetadata>> {
-        self.inner.peek_next_page()
+        Err(ParquetError::General("peeking pages is not used for positions".into()))
     }
     fn skip_next_page(&mut self) -> parquet::errors::Result<()> {
         Err(ParquetError::General("skipping pages is not used for positions".into()))
@@ -746,14 +908,17 @@ pub mod craft {
         pub body: Vec<u8>,
         /// Claimed uncompressed size; `None`: the body's length.
         pub uncompressed: Option<i32>,
+        /// Raw bytes appended to the page header before its stop byte
+        /// (fields the reader does not know).
+        pub extra_header: Vec<u8>,
     }
 
     impl Page {
         pub fn data(num_values: i32, encoding: i32, body: Vec<u8>) -> Page {
-            Page { dictionary: false, num_values, encoding, body, uncompressed: None }
+            Page { dictionary: false, num_values, encoding, body, uncompressed: None, extra_header: Vec::new() }
         }
         pub fn dictionary(num_values: i32, body: Vec<u8>) -> Page {
-            Page { dictionary: true, num_values, encoding: PLAIN, body, uncompressed: None }
+            Page { dictionary: true, num_values, encoding: PLAIN, body, uncompressed: None, extra_header: Vec::new() }
         }
     }
 
@@ -922,6 +1087,7 @@ pub mod craft {
             w.i32(4, RLE);
             w.end();
         }
+        w.out.extend_from_slice(&p.extra_header);
         w.out.push(0);
         w.out
     }
@@ -1276,6 +1442,43 @@ mod hostile {
         w.close().expect("close");
         let err = decode(buf).expect_err("nested");
         assert!(err.contains("flat"), "{err}");
+    }
+
+    /// A page header with unknown fields, each a list of 2^31 booleans in 5
+    /// bytes: the Parquet crate's skip loops once per element without
+    /// consuming input (about a second each). Many of them stall it for
+    /// minutes; the checked decoder refuses such a header itself, and the
+    /// deadline catches what a check would miss.
+    fn stalling_file(lists: usize) -> Vec<u8> {
+        let mut f = valid();
+        let mut header_tail = Vec::new();
+        for _ in 0..lists {
+            // Field id 100 (long form), type list; list header: size 15+ of bool-true, varint 2^31-1.
+            header_tail.extend([0x09, 0xc8, 0x01, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07]);
+        }
+        f.columns[0].pages[0].extra_header = header_tail;
+        craft::write(&f)
+    }
+
+    #[test]
+    fn a_page_header_built_to_stall_the_reader_is_refused() {
+        let err = decode(stalling_file(200)).expect_err("stall");
+        assert!(err.contains("unreadable") || err.contains("header"), "{err}");
+    }
+
+    #[test]
+    fn the_last_resorts_turn_a_stall_or_a_panic_into_an_error() {
+        // No known file stalls or panics the checked decoder; these check
+        // the wrapper itself with work that does.
+        let stall = guarded::<()>(Duration::from_millis(100), || loop {
+            std::thread::park();
+        });
+        assert!(stall.as_ref().is_err_and(|e| e.contains("longer than")), "{stall:?}");
+        let panic = guarded::<()>(Duration::from_secs(600), || panic!("a bug in a dependency"));
+        assert!(panic.as_ref().is_err_and(|e| e.contains("failed on the file")), "{panic:?}");
+        assert_eq!(guarded(Duration::from_secs(600), || Ok(7)), Ok(7));
+        // And the real entry point goes through it.
+        assert!(decode_with_deadline(stalling_file(10), &Bounds::default(), Duration::from_secs(600)).is_err());
     }
 
     #[test]
