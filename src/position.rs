@@ -333,7 +333,7 @@ fn check_footer_length(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     let cap = bounds.max_columns.saturating_add(1).saturating_mul(FOOTER_PER_COLUMN).saturating_add(FOOTER_BASE);
     if footer > cap {
         return Err(format!(
-            "the position's metadata is {footer} bytes, more than the {cap} its {} columns at most allow",
+            "unreadable position: its metadata claims {footer} bytes, more than the {cap} its {} columns at most allow",
             bounds.max_columns + 1
         ));
     }
@@ -1400,7 +1400,7 @@ mod hostile {
         }
         let bytes = craft::write(&File { columns, num_rows: 1, group_rows: None });
         let err = decode(bytes).expect_err("footer");
-        assert!(err.contains("metadata is") && err.contains("bytes"), "{err}");
+        assert!(err.contains("metadata claims") && err.contains("bytes"), "{err}");
         // Within the cap the column count is what refuses it.
         let mut columns = vec![Column::dates(&[1])];
         for i in 0..17_000 {
