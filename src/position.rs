@@ -355,8 +355,15 @@ fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     };
     let footer = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
     let start = (n - 8).checked_sub(footer).ok_or_else(|| bad("the footer is longer than the file"))?;
-    let elements =
-        FooterScan { buf: &payload[start..n - 8], pos: 0, refuse_bool_lists: true }.schema().map_err(|e| bad(&e))?;
+    let footer = &payload[start..n - 8];
+    // Every field the position's footer may have, with the wire type the
+    // format gives it: the crate reads a known field as its declared type
+    // whatever the wire says, so a mismatch would put it out of step with
+    // this scan (that is how a schema claiming 10 GB of children got past a
+    // scan that only looked at well-typed fields).
+    let mut typed = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true };
+    typed.strict(FILE_METADATA, 0).map_err(|e| bad(&e))?;
+    let elements = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true }.schema().map_err(|e| bad(&e))?;
     let (root, leaves) = elements.split_first().ok_or_else(|| bad("an empty schema"))?;
     if leaves.len() > bounds.max_columns + 1 {
         return Err(format!(
@@ -375,6 +382,114 @@ fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A field's wire type in the Thrift compact protocol, and for structs and
+/// lists what they hold.
+#[derive(Clone, Copy)]
+enum Wire {
+    Bool,
+    I16,
+    I32,
+    I64,
+    Binary,
+    List(&'static Wire),
+    Struct(&'static [(i64, Wire)]),
+}
+
+impl Wire {
+    fn code_matches(self, code: u8) -> bool {
+        match self {
+            Wire::Bool => matches!(code, 1 | 2),
+            Wire::I16 => code == 4,
+            Wire::I32 => code == 5,
+            Wire::I64 => code == 6,
+            Wire::Binary => code == 8,
+            Wire::List(_) => code == 9,
+            Wire::Struct(_) => code == 12,
+        }
+    }
+}
+
+/// The footer fields a position written by pyarrow or the parquet crate
+/// has (parquet.thrift). Anything else (encryption, geospatial statistics,
+/// logical types other than DATE, unknown fields) is refused, so the
+/// crate's reader never has to skip or guess.
+const EMPTY: Wire = Wire::Struct(&[]);
+const LOGICAL_TYPE: Wire = Wire::Struct(&[(6, EMPTY)]);
+const SCHEMA_ELEMENT: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::I32),
+    (3, Wire::I32),
+    (4, Wire::Binary),
+    (5, Wire::I32),
+    (6, Wire::I32),
+    (7, Wire::I32),
+    (8, Wire::I32),
+    (9, Wire::I32),
+    (10, LOGICAL_TYPE),
+]);
+const KEY_VALUE: Wire = Wire::Struct(&[(1, Wire::Binary), (2, Wire::Binary)]);
+const STATISTICS: Wire = Wire::Struct(&[
+    (1, Wire::Binary),
+    (2, Wire::Binary),
+    (3, Wire::I64),
+    (4, Wire::I64),
+    (5, Wire::Binary),
+    (6, Wire::Binary),
+    (7, Wire::Bool),
+    (8, Wire::Bool),
+    (9, Wire::I64),
+]);
+const ENCODING_STATS: Wire = Wire::Struct(&[(1, Wire::I32), (2, Wire::I32), (3, Wire::I32)]);
+const SIZE_STATISTICS: Wire = Wire::Struct(&[(1, Wire::I64), (2, Wire::List(&Wire::I64)), (3, Wire::List(&Wire::I64))]);
+const COLUMN_METADATA: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::List(&Wire::I32)),
+    (3, Wire::List(&Wire::Binary)),
+    (4, Wire::I32),
+    (5, Wire::I64),
+    (6, Wire::I64),
+    (7, Wire::I64),
+    (8, Wire::List(&KEY_VALUE)),
+    (9, Wire::I64),
+    (10, Wire::I64),
+    (11, Wire::I64),
+    (12, STATISTICS),
+    (13, Wire::List(&ENCODING_STATS)),
+    (14, Wire::I64),
+    (15, Wire::I32),
+    (16, SIZE_STATISTICS),
+]);
+const COLUMN_CHUNK: Wire = Wire::Struct(&[
+    (1, Wire::Binary),
+    (2, Wire::I64),
+    (3, COLUMN_METADATA),
+    (4, Wire::I64),
+    (5, Wire::I32),
+    (6, Wire::I64),
+    (7, Wire::I32),
+]);
+const SORTING_COLUMN: Wire = Wire::Struct(&[(1, Wire::I32), (2, Wire::Bool), (3, Wire::Bool)]);
+const ROW_GROUP: Wire = Wire::Struct(&[
+    (1, Wire::List(&COLUMN_CHUNK)),
+    (2, Wire::I64),
+    (3, Wire::I64),
+    (4, Wire::List(&SORTING_COLUMN)),
+    (5, Wire::I64),
+    (6, Wire::I64),
+    (7, Wire::I16),
+]);
+/// Type-defined order, or IEEE 754 total order (written for floats by newer writers).
+const COLUMN_ORDER: Wire = Wire::Struct(&[(1, EMPTY), (2, EMPTY)]);
+const FILE_METADATA: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::List(&SCHEMA_ELEMENT)),
+    (3, Wire::I64),
+    (4, Wire::List(&ROW_GROUP)),
+    (5, Wire::List(&KEY_VALUE)),
+    (6, Wire::Binary),
+    (7, Wire::List(&COLUMN_ORDER)),
+]);
 
 /// What [`FooterScan`] keeps of one schema element.
 struct SchemaShape {
@@ -512,6 +627,44 @@ impl FooterScan<'_> {
             other => Err(format!("an unknown Thrift type {other} in the footer")),
         }
     }
+    /// A value of type `w`: known fields only, each with its wire type.
+    fn strict(&mut self, w: Wire, depth: u32) -> Result<(), String> {
+        if depth > THRIFT_MAX_DEPTH {
+            return Err("the footer nests too deeply".into());
+        }
+        match w {
+            Wire::Bool => Ok(()), // in the field header (no lists of booleans here)
+            Wire::I16 | Wire::I32 | Wire::I64 => self.varint().map(drop),
+            Wire::Binary => {
+                let n = self.varint()?;
+                self.skip_bytes(n)
+            }
+            Wire::List(elem) => {
+                let (code, size) = self.list()?;
+                if size > 0 && (matches!(elem, Wire::Bool) || !elem.code_matches(code)) {
+                    return Err("a footer list of the wrong type".into());
+                }
+                for _ in 0..size {
+                    self.strict(*elem, depth + 1)?;
+                }
+                Ok(())
+            }
+            Wire::Struct(fields) => {
+                let mut last = 0;
+                while let Some((id, code)) = self.field(&mut last)? {
+                    let Some((_, want)) = fields.iter().find(|(f, _)| *f == id) else {
+                        return Err(format!("a footer field ({id}) that positions do not have"));
+                    };
+                    if !want.code_matches(code) {
+                        return Err(format!("a footer field ({id}) of the wrong type"));
+                    }
+                    self.strict(*want, depth + 1)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// FileMetaData field 2: the schema elements' shapes.
     fn schema(mut self) -> Result<Vec<SchemaShape>, String> {
         let mut schema = None;
@@ -1422,6 +1575,30 @@ mod hostile {
         assert!(err.contains("schema") || err.contains("footer") || err.contains("unreadable"), "{err}");
     }
 
+    /// Found by the fuzzer: `num_children` sent with another wire type,
+    /// which the crate reads as an i32 anyway.
+    #[test]
+    fn footer_fields_with_the_wrong_wire_type_are_refused() {
+        let seed = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/oom-schema-field-wire-type"),
+        )
+        .expect("corpus file");
+        assert!(decode(seed).is_err());
+        // The crafted footer with field 3 (num_rows, i64) sent as a binary.
+        let good = craft::write(&valid());
+        let n = good.len();
+        let footer_len = u32::from_le_bytes([good[n - 8], good[n - 7], good[n - 6], good[n - 5]]) as usize;
+        let footer = &good[n - 8 - footer_len..n - 8];
+        let mut scan = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true };
+        scan.strict(FILE_METADATA, 0).expect("the crafted footer is well typed");
+        let mut bad = good.clone();
+        let at = n - 8 - footer_len;
+        let i = (at..n - 8).find(|&i| bad[i] == 0x16 && bad[i + 1] == 0x06).expect("num_rows field header");
+        bad[i] = 0x18; // delta 1, binary: the value 6 now reads as a 3-byte string length
+        let err = decode(bad).expect_err("wrong type");
+        assert!(err.contains("wrong type") || err.contains("footer"), "{err}");
+    }
+
     #[test]
     fn the_footer_scan_reads_real_footers_and_refuses_nesting() {
         let good = super::testutil::write(&[1, 2], &[super::testutil::Col::B("A", vec![true, false])]);
@@ -1576,7 +1753,8 @@ mod hostile {
         f.columns[0].timestamp = true;
         f.columns[0].physical = craft::INT64;
         let err = decode(craft::write(&f)).expect_err("timestamp");
-        assert!(err.contains("DATE"), "{err}");
+        // Refused by the footer scan (no logical type but DATE) or the schema check.
+        assert!(err.contains("DATE") || err.contains("footer field (8)"), "{err}");
         // An INT32 date column without the DATE annotation.
         let mut f = valid();
         f.columns[0].date = false;
