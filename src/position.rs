@@ -268,7 +268,7 @@ impl Position {
                     pos: start,
                     end: start + len,
                     left: n,
-                    physical: descr.physical_type(),
+                    max_def: descr.max_def_level(),
                 };
                 let reader = get_column_reader(descr, Box::new(pages));
                 if col == 0 {
@@ -827,7 +827,8 @@ struct OwnPages {
     end: usize,
     /// Values (levels) the chunk may still hold: its row group's rows.
     left: usize,
-    physical: Physical,
+    /// 1 for an optional column (its pages start with definition levels), else 0.
+    max_def: i16,
 }
 
 impl OwnPages {
@@ -853,12 +854,17 @@ impl OwnPages {
             _ => return Err("a page that is not a data page".into()),
         };
         let encoding = plain_encoding(encoding).ok_or_else(|| format!("a page encoded as {encoding}"))?;
-        let plain = encoding == Encoding::PLAIN || (self.physical == Physical::BOOLEAN && encoding == Encoding::RLE);
-        if !plain {
+        if encoding != Encoding::PLAIN {
             return Err(format!("a page encoded as {encoding} (the harness writes plain values)"));
         }
         let def = level_encoding(def_levels).ok_or("a page with unsupported level encoding")?;
         let rep = level_encoding(rep_levels).ok_or("a page with unsupported level encoding")?;
+        if self.max_def > 0 {
+            if def != Encoding::RLE {
+                return Err("a page with bit-packed levels (the harness writes RLE levels)".into());
+            }
+            check_rle_levels(&self.data[body..body_end])?;
+        }
         let n = usize::try_from(num_values).map_err(|_| "a page with a negative value count".to_string())?;
         self.left = self.left.checked_sub(n).ok_or("a page with more values than its row group has rows")?;
         self.pos = body_end;
@@ -871,6 +877,40 @@ impl OwnPages {
             statistics: None,
         }))
     }
+}
+
+/// Definition levels of a v1 page (a 4-byte length, then RLE/bit-packed
+/// runs at bit width 1), walked before the crate's decoder reads them: its
+/// run-header reader panics on a varint longer than 10 bytes (found by the
+/// fuzzer). A run header here is a u32 (at most 5 varint bytes), and every
+/// run must fit in the levels' length.
+fn check_rle_levels(page: &[u8]) -> Result<(), String> {
+    let cut = || "definition levels cut short".to_string();
+    let len = page.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize).ok_or_else(cut)?;
+    let runs = page.get(4..).and_then(|r| r.get(..len)).ok_or_else(cut)?;
+    let mut pos = 0usize;
+    while pos < runs.len() {
+        let mut header = 0u64;
+        for i in 0.. {
+            if i == 5 {
+                return Err("an overlong run header in the definition levels".into());
+            }
+            let b = *runs.get(pos).ok_or_else(cut)?;
+            pos += 1;
+            header |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        // Bit-packed: groups of 8 levels, one byte each at width 1; RLE: one value byte.
+        let bytes = if header & 1 == 1 { header >> 1 } else { 1 };
+        pos = usize::try_from(bytes)
+            .ok()
+            .and_then(|b| pos.checked_add(b))
+            .filter(|p| *p <= runs.len())
+            .ok_or_else(cut)?;
+    }
+    Ok(())
 }
 
 /// Value encodings by their Parquet numbers, of those a position may use.
@@ -1597,6 +1637,33 @@ mod hostile {
         bad[i] = 0x18; // delta 1, binary: the value 6 now reads as a 3-byte string length
         let err = decode(bad).expect_err("wrong type");
         assert!(err.contains("wrong type") || err.contains("footer"), "{err}");
+    }
+
+    /// Found by the fuzzer: a run header in the definition levels longer
+    /// than 10 bytes panicked the crate's RLE decoder.
+    #[test]
+    fn definition_levels_are_walked_before_the_crate_reads_them() {
+        let seed = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/crash-rle-overlong-varint"),
+        )
+        .expect("corpus file");
+        assert!(decode(seed).is_err());
+        let mut f = valid();
+        f.columns[1].optional = true;
+        let levels = |runs: &[u8]| {
+            let mut body = (runs.len() as u32).to_le_bytes().to_vec();
+            body.extend_from_slice(runs);
+            body.extend(craft::plain_f64(&[0.25, 0.5, 0.75]));
+            body
+        };
+        f.columns[1].pages = vec![Page::data(3, craft::PLAIN, levels(&craft::rle_run(3, 1, 1)))];
+        let p = decode(craft::write(&f)).expect("well-formed levels");
+        assert_eq!(p.values, [0.25, 0.5, 0.75]);
+        for bad in [vec![0xff; 12], vec![0x86], vec![0x07], vec![0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01]] {
+            f.columns[1].pages = vec![Page::data(3, craft::PLAIN, levels(&bad))];
+            let err = decode(craft::write(&f)).expect_err("bad levels");
+            assert!(err.contains("definition levels"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
