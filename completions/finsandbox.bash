@@ -16,8 +16,14 @@ _finsandbox() {
             ",$1")
                 cmd="finsandbox"
                 ;;
+            finsandbox,batch)
+                cmd="finsandbox__subcmd__batch"
+                ;;
             finsandbox,cleanup)
                 cmd="finsandbox__subcmd__cleanup"
+                ;;
+            finsandbox,config)
+                cmd="finsandbox__subcmd__config"
                 ;;
             finsandbox,data)
                 cmd="finsandbox__subcmd__data"
@@ -37,8 +43,29 @@ _finsandbox() {
             finsandbox,image)
                 cmd="finsandbox__subcmd__image"
                 ;;
+            finsandbox,seccomp)
+                cmd="finsandbox__subcmd__seccomp"
+                ;;
             finsandbox,validate)
                 cmd="finsandbox__subcmd__validate"
+                ;;
+            finsandbox__subcmd__config,help)
+                cmd="finsandbox__subcmd__config__subcmd__help"
+                ;;
+            finsandbox__subcmd__config,init)
+                cmd="finsandbox__subcmd__config__subcmd__init"
+                ;;
+            finsandbox__subcmd__config,show)
+                cmd="finsandbox__subcmd__config__subcmd__show"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,help)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,init)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__init"
+                ;;
+            finsandbox__subcmd__config__subcmd__help,show)
+                cmd="finsandbox__subcmd__config__subcmd__help__subcmd__show"
                 ;;
             finsandbox__subcmd__data,help)
                 cmd="finsandbox__subcmd__data__subcmd__help"
@@ -76,8 +103,14 @@ _finsandbox() {
             finsandbox__subcmd__generate__subcmd__help,man)
                 cmd="finsandbox__subcmd__generate__subcmd__help__subcmd__man"
                 ;;
+            finsandbox__subcmd__help,batch)
+                cmd="finsandbox__subcmd__help__subcmd__batch"
+                ;;
             finsandbox__subcmd__help,cleanup)
                 cmd="finsandbox__subcmd__help__subcmd__cleanup"
+                ;;
+            finsandbox__subcmd__help,config)
+                cmd="finsandbox__subcmd__help__subcmd__config"
                 ;;
             finsandbox__subcmd__help,data)
                 cmd="finsandbox__subcmd__help__subcmd__data"
@@ -97,8 +130,17 @@ _finsandbox() {
             finsandbox__subcmd__help,image)
                 cmd="finsandbox__subcmd__help__subcmd__image"
                 ;;
+            finsandbox__subcmd__help,seccomp)
+                cmd="finsandbox__subcmd__help__subcmd__seccomp"
+                ;;
             finsandbox__subcmd__help,validate)
                 cmd="finsandbox__subcmd__help__subcmd__validate"
+                ;;
+            finsandbox__subcmd__help__subcmd__config,init)
+                cmd="finsandbox__subcmd__help__subcmd__config__subcmd__init"
+                ;;
+            finsandbox__subcmd__help__subcmd__config,show)
+                cmd="finsandbox__subcmd__help__subcmd__config__subcmd__show"
                 ;;
             finsandbox__subcmd__help__subcmd__data,import)
                 cmd="finsandbox__subcmd__help__subcmd__data__subcmd__import"
@@ -115,6 +157,9 @@ _finsandbox() {
             finsandbox__subcmd__help__subcmd__image,build)
                 cmd="finsandbox__subcmd__help__subcmd__image__subcmd__build"
                 ;;
+            finsandbox__subcmd__help__subcmd__seccomp,show)
+                cmd="finsandbox__subcmd__help__subcmd__seccomp__subcmd__show"
+                ;;
             finsandbox__subcmd__image,build)
                 cmd="finsandbox__subcmd__image__subcmd__build"
                 ;;
@@ -127,6 +172,18 @@ _finsandbox() {
             finsandbox__subcmd__image__subcmd__help,help)
                 cmd="finsandbox__subcmd__image__subcmd__help__subcmd__help"
                 ;;
+            finsandbox__subcmd__seccomp,help)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help"
+                ;;
+            finsandbox__subcmd__seccomp,show)
+                cmd="finsandbox__subcmd__seccomp__subcmd__show"
+                ;;
+            finsandbox__subcmd__seccomp__subcmd__help,help)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__seccomp__subcmd__help,show)
+                cmd="finsandbox__subcmd__seccomp__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -134,7 +191,7 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec validate cleanup doctor data image generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec batch validate cleanup doctor data image config seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,14 +208,210 @@ _finsandbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        finsandbox__subcmd__batch)
+            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-log)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         finsandbox__subcmd__cleanup)
-            opts="-q -h --dry-run --older-than --all --json --quiet --engine --help"
+            opts="-q -h --dry-run --older-than --all --metrics-textfile --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config)
+            opts="-q -h --json --quiet --engine --help show init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help)
+            opts="show init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__init)
+            opts="-q -h --force --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__config__subcmd__show)
+            opts="-q -h --config --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -266,7 +519,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__data__subcmd__sample)
-            opts="-q -h --symbols --years --json --quiet --engine --help"
+            opts="-q -h --symbols --years --finlab --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +571,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__exec)
-            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --json --quiet --engine --help"
+            opts="-q -h --data --config --image --memory --cpus --timeout --pids-limit --network --writable-root --seccomp-profile --runtime --allow-insecure --keep-container --skip-screening --self-test --equity-out --start --end --metrics-textfile --audit-log --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -365,6 +618,22 @@ _finsandbox() {
                     return 0
                     ;;
                 --equity-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -490,8 +759,22 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec validate cleanup doctor data image generate help"
+            opts="exec batch validate cleanup doctor data image config seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -506,6 +789,48 @@ _finsandbox() {
         finsandbox__subcmd__help__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config)
+            opts="show init"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__config__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -671,6 +996,34 @@ _finsandbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        finsandbox__subcmd__help__subcmd__seccomp)
+            opts="show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__seccomp__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         finsandbox__subcmd__help__subcmd__validate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -768,6 +1121,84 @@ _finsandbox() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp)
+            opts="-q -h --json --quiet --engine --help show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help)
+            opts="show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__seccomp__subcmd__show)
+            opts="-q -h --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -26,15 +26,18 @@ end
 
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -s V -l version -d 'Print version'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "validate" -d 'Screen strategy sources (tree-sitter, allow-list) without running them'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "cleanup" -d 'Remove containers left behind by runs that died (only ours, by label)'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "doctor" -d 'Check the engine, image and profile, and run the escape self-test on each runtime'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "data" -d 'Market data: write the synthetic sample, or import a CSV'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "image" -d 'Build or inspect the sandbox image'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "config" -d 'Show the effective configuration, or write a commented config file'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "seccomp" -d 'Show the embedded seccomp profile (for auditors)'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l data -d 'Market data: a Parquet file in long layout (date, symbol, fields...)' -r -F
@@ -48,6 +51,10 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l network -
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l seccomp-profile -d 'Seccomp profile (JSON file)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l equity-out -d 'Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l start -d 'The strategy\'s pre-bound `start_date` (YYYY-MM-DD; default: the price data\'s first date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l end -d 'The strategy\'s pre-bound `end_date` (YYYY-MM-DD; default: the price data\'s last date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l metrics-textfile -d 'After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom` (node_exporter\'s textfile collector; config `metrics.textfile_dir`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l audit-log -d 'Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`)' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l writable-root -d 'Make the root filesystem writable (needs `--allow-insecure`)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l allow-insecure -d 'Accept weakened settings (network, writable root, swap); recorded in the result'
@@ -55,32 +62,53 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l keep-cont
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l skip-screening -d 'Skip source screening (to test the container layer); recorded in the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l self-test -d 'Run the escape self-test (a canary container) first; refuse to run if anything escapes'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l data -d 'Market data: a Parquet file in long layout, or a directory of tables' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s j -l jobs -d 'Containers at a time (default: the number of CPUs)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l out -d 'Append one JSON line per strategy to this file (safe with concurrent writers)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l config -d 'Config file' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l image -d 'Sandbox image' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l memory -d 'Memory limit per container, e.g. `512m`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l cpus -d 'CPU limit per container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l start -d '`start_date` as strategies see it (YYYY-MM-DD; default: the data\'s first date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l end -d '`end_date` as strategies see it (YYYY-MM-DD; default: the data\'s last date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l metrics-textfile -d 'After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom` (node_exporter\'s textfile collector; config `metrics.textfile_dir`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l audit-log -d 'Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l metrics-listen -d 'Also serve the metrics live at `http://ADDR/metrics` while the batch runs (loopback only)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l resume -d 'Skip strategies whose (source, data, effective config) already have a line in `--out`'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l fail-fast -d 'Stop starting new strategies after the first one that is not `ok`'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -l format -d 'Output format (`--json` is the same as `--format json`)' -r -f -a "text\t''
 json\t''
 sarif\t''"
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -l config -d 'Config file for `screening:` settings' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l older-than -d 'Only containers at least this old (`90s`, `30m`, `2h`, `1d`)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l metrics-textfile -d 'Set the `finsandbox_orphans` gauge (orphans found) and add the removed ones to the reaped counter in `DIR/finsandbox.prom`' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l dry-run -d 'Show what would be removed, remove nothing'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l all -d 'Every container of ours, whether its owner still runs or not'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l runtime -d 'Test only these runtimes (default: every runtime the engine offers)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l config -d 'Config file (limits and profile used for the self-test)' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -f -a "sample" -d 'Write a deterministic synthetic dataset (a directory: daily prices, monthly revenue, quarterly fundamentals)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fish_seen_subcommand_from sample import help" -f -a "import" -d 'Convert a long CSV (date,symbol,fields...) to Parquet'
@@ -88,19 +116,20 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and not __fi
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l symbols -d 'Number of symbols' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l years -d 'Years of daily data, from 2018' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l finlab -d 'Write the dataset shaped like finlab\'s own: tables `price`, `etl`, `monthly_revenue`, `fundamental_features`, ... with finlab\'s Chinese column names'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from sample" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from import" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from import" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "sample" -d 'Write a deterministic synthetic dataset (a directory: daily prices, monthly revenue, quarterly fundamentals)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "import" -d 'Convert a long CSV (date,symbol,fields...) to Parquet'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand data; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and not __fish_seen_subcommand_from build help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -111,38 +140,76 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l force -d 'Rebuild even when a current image exists'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -f -a "show" -d 'Every effective setting, its value, and where it came from (default, file, variable, flag)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -f -a "init" -d 'Write a commented config file restating the defaults'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and not __fish_seen_subcommand_from show init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file (default: the first of ./finsandbox.yaml, ./config/docker_config.yaml, $XDG_CONFIG_HOME/finsandbox/config.yaml, /etc/finsandbox/config.yaml)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from show" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from init" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from init" -l force -d 'Overwrite an existing file'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from init" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from init" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Every effective setting, its value, and where it came from (default, file, variable, flag)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented config file restating the defaults'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print the embedded profile (JSON) on stdout; its sha256 on stderr'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from show" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the embedded profile (JSON) on stdout; its sha256 on stderr'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "completions" -d 'Shell completions on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "man" -d 'The man page (roff) on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and not __fish_seen_subcommand_from completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from completions" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -s q -l quiet -d 'Print nothing on stderr but errors'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from man" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "completions" -d 'Shell completions on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man page (roff) on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "validate" -d 'Screen strategy sources (tree-sitter, allow-list) without running them'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "cleanup" -d 'Remove containers left behind by runs that died (only ours, by label)'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "doctor" -d 'Check the engine, image and profile, and run the escape self-test on each runtime'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "data" -d 'Market data: write the synthetic sample, or import a CSV'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "image" -d 'Build or inspect the sandbox image'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec validate cleanup doctor data image generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "validate" -d 'Screen strategy sources (tree-sitter, allow-list) without running them'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "cleanup" -d 'Remove containers left behind by runs that died (only ours, by label)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "doctor" -d 'Check the engine, image and profile, and run the escape self-test on each runtime'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "data" -d 'Market data: write the synthetic sample, or import a CSV'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "image" -d 'Build or inspect the sandbox image'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "config" -d 'Show the effective configuration, or write a commented config file'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "seccomp" -d 'Show the embedded seccomp profile (for auditors)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config seccomp generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "sample" -d 'Write a deterministic synthetic dataset (a directory: daily prices, monthly revenue, quarterly fundamentals)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "import" -d 'Convert a long CSV (date,symbol,fields...) to Parquet'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every effective setting, its value, and where it came from (default, file, variable, flag)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented config file restating the defaults'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from seccomp" -f -a "show" -d 'Print the embedded profile (JSON) on stdout; its sha256 on stderr'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man page (roff) on stdout'

@@ -11,28 +11,22 @@
 //! - it outlived its own timeout plus a grace period;
 //! - `--all`: every one of ours.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::engine::{label, Engine, QUICK};
+use crate::engine::{label, Engine};
 use crate::error::EngineError;
 
 /// Extra time past a container's own timeout before it counts as orphaned:
 /// the CLI may still be inspecting and removing it.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Candidate {
-    pub id: String,
-    pub name: String,
-    pub state: String,
-    pub labels: BTreeMap<String, String>,
-}
+/// A container of ours, as the engine lists it.
+pub type Candidate = crate::engine::LabelledContainer;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Verdict {
+pub struct Reaped {
     pub name: String,
     pub id: String,
     pub state: String,
@@ -95,76 +89,19 @@ pub fn judge(c: &Candidate, host: &Host, opts: &Options) -> (bool, String) {
     (false, "its owner is still running".into())
 }
 
-/// Every container with our label, running or not.
-pub fn list(engine: &Engine) -> Result<Vec<Candidate>, EngineError> {
-    let filter = format!("label={}=true", label::MANAGED);
-    let ids = engine.run(["ps", "--all", "--quiet", "--no-trunc", "--filter", &filter], QUICK)?;
-    let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = vec!["container", "inspect", "--format", INSPECT_FORMAT];
-    args.extend(&ids);
-    // A container may vanish between `ps` and `inspect` (its own run removed
-    // it): inspect the survivors one by one then.
-    match engine.run(&args, QUICK) {
-        Ok(out) => parse_inspect(&out.stdout),
-        Err(_) => {
-            let mut all = Vec::new();
-            for id in ids {
-                if let Ok(out) = engine.run(["container", "inspect", "--format", INSPECT_FORMAT, id], QUICK) {
-                    all.extend(parse_inspect(&out.stdout)?);
-                }
-            }
-            Ok(all)
-        }
-    }
-}
-
-/// One line per container, the same from docker and podman (their
-/// `{{json .}}` differ: one line versus an indented array).
-const INSPECT_FORMAT: &str = "{{.Id}}\t{{.Name}}\t{{.State.Status}}\t{{json .Config.Labels}}";
-
-/// Lines of `ID<TAB>NAME<TAB>STATUS<TAB>LABELS-JSON`.
-pub fn parse_inspect(text: &str) -> Result<Vec<Candidate>, EngineError> {
-    let unreadable = |why: String| EngineError::Command {
-        command: "container inspect".into(),
-        status: "unreadable output".into(),
-        stderr: why,
-    };
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let mut f = line.splitn(4, '\t');
-        let (Some(id), Some(name), Some(state), Some(labels)) = (f.next(), f.next(), f.next(), f.next()) else {
-            return Err(unreadable(line.to_string()));
-        };
-        let labels: Option<BTreeMap<String, String>> =
-            serde_json::from_str(labels).map_err(|e| unreadable(e.to_string()))?;
-        let labels = labels.unwrap_or_default();
-        // Belt and braces: never act on a container without our label, even
-        // if the engine's filter misbehaved.
-        if labels.get(label::MANAGED).map(String::as_str) != Some("true") {
-            continue;
-        }
-        out.push(Candidate {
-            id: id.to_string(),
-            name: name.trim_start_matches('/').to_string(),
-            state: state.to_string(),
-            labels,
-        });
-    }
-    Ok(out)
-}
-
 /// List, judge, and (unless `dry_run`) remove. Removal failures are reported
 /// in the verdicts (`removed: false`), not fatal: one stuck container must not
 /// keep the others.
-pub fn sweep(engine: &Engine, host: &Host, opts: &Options, dry_run: bool) -> Result<Vec<Verdict>, EngineError> {
+pub fn sweep(engine: &Engine, host: &Host, opts: &Options, dry_run: bool) -> Result<Vec<Reaped>, EngineError> {
     let mut verdicts = Vec::new();
-    for c in list(engine)? {
+    for c in crate::engine::list_labelled(engine, label::MANAGED)? {
         let (orphan, reason) = judge(&c, host, opts);
         let removed = orphan && !dry_run && crate::engine::remove(engine, &c.id).is_ok();
-        verdicts.push(Verdict {
+        if removed {
+            // The dead run's staged data tables go with its container.
+            crate::stage::remove_stage(c.labels.get(label::RUN_ID).map(String::as_str).unwrap_or(""));
+        }
+        verdicts.push(Reaped {
             name: c.name,
             id: c.id.chars().take(12).collect(),
             state: c.state,
@@ -176,22 +113,22 @@ pub fn sweep(engine: &Engine, host: &Host, opts: &Options, dry_run: bool) -> Res
     Ok(verdicts)
 }
 
-/// Whether process `pid` runs and, when `start` is given, started at that
-/// time (clock ticks since boot, field 22 of `/proc/PID/stat`).
-pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
-    match (process_start_time(pid), start) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(actual), Some(expected)) => actual == expected,
+/// What an `exec` tells its user after the sweep at its start: how many
+/// orphans went, and an alert past the configured threshold.
+pub fn sweep_warnings(reaped: &[Reaped], alert_threshold: usize) -> Vec<String> {
+    let orphans: Vec<&Reaped> = reaped.iter().filter(|x| x.orphan).collect();
+    let mut w = Vec::new();
+    if !orphans.is_empty() {
+        let removed = orphans.iter().filter(|x| x.removed).count();
+        w.push(format!("removed {removed} of {} orphaned container(s) left by earlier runs", orphans.len()));
     }
-}
-
-pub fn process_start_time(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces and parentheses: count
-    // fields from the last ')'.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_whitespace().nth(19)?.parse().ok()
+    if orphans.len() > alert_threshold {
+        w.push(format!(
+            "{} orphaned containers found (alert threshold {alert_threshold}): runs are dying without cleaning up",
+            orphans.len()
+        ));
+    }
+    w
 }
 
 /// `90s`, `30m`, `2h`, `1d`, or plain seconds.
@@ -214,7 +151,8 @@ mod tests {
     use super::*;
 
     fn cand(pairs: &[(&str, &str)]) -> Candidate {
-        let mut labels: BTreeMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut labels: std::collections::BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         labels.insert(label::MANAGED.into(), "true".into());
         Candidate { id: "abc".into(), name: "finsandbox-x".into(), state: "running".into(), labels }
     }
@@ -287,19 +225,9 @@ mod tests {
     #[test]
     fn containers_without_our_label_are_never_candidates() {
         let line = "1\t/theirs\trunning\t{\"app\":\"web\"}\n2\t/finsandbox-a\texited\t{\"finsandbox.managed\":\"true\"}\n3\tfake\texited\t{\"finsandbox.managed\":\"false\"}\n4\tnolabels\texited\tnull";
-        let c = parse_inspect(line).expect("parses");
+        let c = crate::engine::parse_labelled(line, label::MANAGED).expect("parses");
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].name, "finsandbox-a");
-    }
-
-    #[test]
-    fn this_process_is_alive_and_its_start_time_matches() {
-        let me = std::process::id();
-        let start = process_start_time(me);
-        assert!(start.is_some());
-        assert!(process_alive(me, start));
-        assert!(!process_alive(me, start.map(|s| s + 1)), "a reused pid must not count as the owner");
-        assert!(!process_alive(u32::MAX - 1, None));
     }
 
     #[test]

@@ -16,6 +16,18 @@ Exit codes: 0 ok, 10 strategy error, 11 rejected, 12 timeout, 13 memory limit,
 14 killed by policy, 15 invalid output, 3 engine unavailable or failed,
 4 bad input file, 2 usage or config error, 1 internal error, 130/143 interrupted.";
 
+const BATCH_EXAMPLES: &str = "\
+Examples:
+  finsandbox batch strategies/ --data market.parquet --jobs 4 --out results.jsonl
+  finsandbox batch a.py b.py c.py --data tw/ --jobs 2 --json          # JSONL on stdout
+  ls gen/*.py | finsandbox batch - --data market.parquet --resume --out results.jsonl
+
+One line per strategy, the schema of `exec --json` (a strategy that cannot be
+read gets an error line with its path). Exit codes: 0 the batch ran, whatever
+the strategies did; 2 usage or config error; 3 engine unavailable; 4 bad data
+or no strategies; 130/143 interrupted (every container removed, the lines so
+far valid).";
+
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
   finsandbox validate strategy.py
@@ -47,7 +59,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Print nothing on stderr but errors.
+    /// Print nothing on stderr but errors; `exec` prints no summary on stdout either
+    /// (unless --json): the exit code, --audit-log and metrics carry the result.
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
@@ -64,6 +77,10 @@ pub enum Command {
     /// Run one strategy in the sandbox and report the result.
     #[command(after_help = EXEC_EXAMPLES)]
     Exec(Box<ExecArgs>),
+
+    /// Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each.
+    #[command(after_help = BATCH_EXAMPLES)]
+    Batch(Box<BatchArgs>),
 
     /// Screen strategy sources (tree-sitter, allow-list) without running them.
     #[command(after_help = VALIDATE_EXAMPLES)]
@@ -83,6 +100,14 @@ pub enum Command {
     /// Build or inspect the sandbox image.
     #[command(subcommand)]
     Image(ImageCommand),
+
+    /// Show the effective configuration, or write a commented config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Show the embedded seccomp profile (for auditors).
+    #[command(subcommand)]
+    Seccomp(SeccompCommand),
 
     /// Generate shell completions or the man page (used by packaging).
     #[command(hide = true)]
@@ -160,6 +185,103 @@ pub struct ExecArgs {
     /// Write the daily equity curve computed on the host (CSV, or Parquet for `*.parquet`).
     #[arg(long, value_name = "FILE")]
     pub equity_out: Option<PathBuf>,
+
+    /// The strategy's pre-bound `start_date` (YYYY-MM-DD; default: the price data's first date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub start: Option<String>,
+
+    /// The strategy's pre-bound `end_date` (YYYY-MM-DD; default: the price data's last date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub end: Option<String>,
+
+    /// After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom`
+    /// (node_exporter's textfile collector; config `metrics.textfile_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
+
+    /// Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// `--start`/`--end`: a `YYYY-MM-DD` date, checked before anything runs.
+fn parse_date_arg(s: &str) -> Result<String, String> {
+    match crate::score::parse_iso_date(s) {
+        Some(_) if s.trim().len() == 10 => Ok(s.trim().to_string()),
+        _ => Err(format!("`{s}` is not a YYYY-MM-DD date")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Strategy files, directories (their `*.py`), or `-` for a list of paths on stdin.
+    #[arg(required = true, value_name = "STRATEGY")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Market data: a Parquet file in long layout, or a directory of tables.
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+
+    /// Containers at a time (default: the number of CPUs).
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Append one JSON line per strategy to this file (safe with concurrent writers).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Skip strategies whose (source, data, effective config) already have a line in `--out`.
+    #[arg(long, requires = "out")]
+    pub resume: bool,
+
+    /// Stop starting new strategies after the first one that is not `ok`.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Config file.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Sandbox image.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Memory limit per container, e.g. `512m`.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// CPU limit per container.
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+
+    /// Wall-clock limit per strategy, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+
+    /// `start_date` as strategies see it (YYYY-MM-DD; default: the data's first date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub start: Option<String>,
+
+    /// `end_date` as strategies see it (YYYY-MM-DD; default: the data's last date).
+    #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]
+    pub end: Option<String>,
+
+    /// OCI runtime registered with the engine, e.g. `runsc`.
+    #[arg(long, value_name = "NAME")]
+    pub runtime: Option<String>,
+
+    /// After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom`
+    /// (node_exporter's textfile collector; config `metrics.textfile_dir`).
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
+
+    /// Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Also serve the metrics live at `http://ADDR/metrics` while the batch runs (loopback only).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +308,11 @@ pub struct CleanupArgs {
     /// Every container of ours, whether its owner still runs or not.
     #[arg(long)]
     pub all: bool,
+
+    /// Set the `finsandbox_orphans` gauge (orphans found) and add the removed ones
+    /// to the reaped counter in `DIR/finsandbox.prom`.
+    #[arg(long, value_name = "DIR")]
+    pub metrics_textfile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +349,10 @@ pub enum DataCommand {
         /// Years of daily data, from 2018.
         #[arg(long, default_value_t = 6)]
         years: i32,
+        /// Write the dataset shaped like finlab's own: tables `price`, `etl`,
+        /// `monthly_revenue`, `fundamental_features`, ... with finlab's Chinese column names.
+        #[arg(long)]
+        finlab: bool,
     },
     /// Convert a long CSV (date,symbol,fields...) to Parquet.
     Import {
@@ -230,6 +361,32 @@ pub enum DataCommand {
         /// The Parquet file to write.
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every effective setting, its value, and where it came from (default, file, variable, flag).
+    Show {
+        /// Config file (default: the first of ./finsandbox.yaml, ./config/docker_config.yaml,
+        /// $XDG_CONFIG_HOME/finsandbox/config.yaml, /etc/finsandbox/config.yaml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+    },
+    /// Write a commented config file restating the defaults.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "finsandbox.yaml")]
+        path: PathBuf,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Print the embedded profile (JSON) on stdout; its sha256 on stderr.
+    Show,
 }
 
 #[derive(Debug, Subcommand)]

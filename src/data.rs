@@ -38,7 +38,7 @@ pub fn inspect(path: &Path) -> Result<DataInfo, InputError> {
 /// A directory of tables: each `*.parquet` must pass [`inspect_file`]; one
 /// must hold prices (see [`price_table`]).
 fn inspect_dir(dir: &Path) -> Result<DataInfo, String> {
-    let tables = tables_in(dir)?;
+    let tables = crate::score::tables_in(dir)?;
     if tables.is_empty() {
         return Err("is a directory without `.parquet` tables".into());
     }
@@ -53,47 +53,11 @@ fn inspect_dir(dir: &Path) -> Result<DataInfo, String> {
     Ok(DataInfo { path: dir.to_path_buf(), rows, fields })
 }
 
-/// `(table name, file)` for each `TABLE.parquet`, sorted by name.
-pub fn tables_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| format!("cannot list: {e}"))? {
-        let p = entry.map_err(|e| e.to_string())?.path();
-        if p.extension().is_some_and(|x| x == "parquet") {
-            if let Some(stem) = p.file_stem().and_then(|s| s.to_str()) {
-                out.push((stem.to_string(), p.clone()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// The file prices come from: the file itself, or in a directory
-/// `price.parquet` when it has `close`/`adj_close`, else the first table
-/// (by name) that does.
+/// The file prices come from: the file itself, or in a directory the table
+/// whose close the alias table finds (`price:close`, `price:收盤價`, ..., else
+/// `etl:adj_close`; see [`crate::score::price_spec`]).
 pub fn price_table(path: &Path) -> Result<PathBuf, String> {
-    if !path.is_dir() {
-        return Ok(path.to_path_buf());
-    }
-    let tables = tables_in(path)?;
-    let has_prices = |file: &Path| -> bool {
-        File::open(file)
-            .ok()
-            .and_then(|f| SerializedFileReader::new(f).ok())
-            .map(|r| {
-                let md = r.metadata().file_metadata();
-                let schema = md.schema_descr();
-                (0..schema.num_columns()).any(|i| matches!(schema.column(i).name(), "close" | "adj_close"))
-            })
-            .unwrap_or(false)
-    };
-    let mut ordered: Vec<&(String, PathBuf)> = tables.iter().filter(|(n, _)| n == "price").collect();
-    ordered.extend(tables.iter().filter(|(n, _)| n != "price"));
-    ordered
-        .into_iter()
-        .find(|(_, f)| has_prices(f))
-        .map(|(_, f)| f.clone())
-        .ok_or_else(|| "no table has prices (a `close` or `adj_close` column); add `price.parquet`".to_string())
+    crate::score::price_spec(path).map(|s| s.close.file)
 }
 
 fn inspect_file(canonical: &Path) -> Result<DataInfo, InputError> {

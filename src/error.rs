@@ -22,6 +22,8 @@ pub mod code {
     pub const MEMORY_LIMIT: i32 = 13;
     pub const KILLED: i32 = 14;
     pub const INVALID_OUTPUT: i32 = 15;
+    pub const SCORING_ERROR: i32 = 16;
+    pub const SIGHUP: i32 = 129;
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;
 }
@@ -141,6 +143,9 @@ pub enum EngineError {
 
     #[error("the sandbox self-test failed on runtime `{runtime}`: {message}")]
     Unhealthy { runtime: String, message: String },
+
+    #[error("could not tighten the CPU limit of `{name}` to {cpus} after its warm-up, so the strategy was not run: {message}")]
+    CpuLimit { name: String, cpus: f64, message: String },
 }
 
 fn fmt_stderr(stderr: &str) -> String {
@@ -155,6 +160,9 @@ fn fmt_stderr(stderr: &str) -> String {
 impl EngineError {
     fn hint(&self) -> Option<String> {
         match self {
+            EngineError::CpuLimit { .. } => Some(
+                "set `docker.startup_cpus` to the same value as `cpu_limit` to run without a warm-up boost".into(),
+            ),
             EngineError::NotFound { .. } => Some(
                 "install Docker (`apt-get install docker.io`) or name a Docker-compatible CLI with `--engine` / `FINSANDBOX_ENGINE`"
                     .into(),
@@ -187,6 +195,9 @@ pub enum InputError {
 
     #[error("data file `{path}`: {message}")]
     Data { path: PathBuf, message: String },
+
+    #[error("strategy `{path}` cannot be read as a notebook: {message}")]
+    Notebook { path: PathBuf, message: String },
 }
 
 impl InputError {

@@ -97,6 +97,19 @@ pub fn read_to_string_bounded(path: &Path, limit: u64) -> Result<String, ReadErr
     String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8 { path: path.to_path_buf() })
 }
 
+/// [`read_bounded`] for callers whose errors carry an `io::Error`: the
+/// message names what the path is and why it was refused.
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    read_bounded(path, limit).map_err(|e| {
+        let kind = match &e {
+            ReadError::Open { source, .. } | ReadError::Read { source, .. } => source.kind(),
+            ReadError::TooLarge { .. } | ReadError::NotUtf8 { .. } => std::io::ErrorKind::InvalidData,
+            ReadError::NotRegular { .. } => std::io::ErrorKind::InvalidInput,
+        };
+        std::io::Error::new(kind, e.to_string())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

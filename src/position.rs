@@ -1066,7 +1066,7 @@ fn check_weights(dates: &[i32], symbols: &[String], values: &[f64]) -> Result<()
 
 /// Days since 1970-01-01 to `YYYY-MM-DD` (proleptic Gregorian).
 pub fn iso_date(days: i32) -> String {
-    let (y, m, d) = crate::score::civil(days);
+    let (y, m, d) = crate::dates::civil(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -1,9 +1,8 @@
 //! The result of one run: its JSON schema, the human summary, and the exit
 //! code each status maps to. This module renders outcomes; it never decides
-//! them (that is [`crate::exec`]).
+//! them (that is [`crate::run`]).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use serde::Serialize;
 
@@ -11,8 +10,7 @@ use crate::error::code;
 use crate::harness::SummaryError;
 use crate::position::PositionSummary;
 
-/// Bumped when a field changes meaning or disappears; adding fields does not.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::printer::SCHEMA_VERSION;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +23,9 @@ pub enum Status {
     Killed,
     EngineError,
     InvalidOutput,
+    /// The host could not score a valid position (its market data became
+    /// unreadable after the run started).
+    ScoringError,
 }
 
 impl Status {
@@ -38,6 +39,7 @@ impl Status {
             Status::Killed => code::KILLED,
             Status::EngineError => code::ENGINE,
             Status::InvalidOutput => code::INVALID_OUTPUT,
+            Status::ScoringError => code::SCORING_ERROR,
         }
     }
 
@@ -51,12 +53,13 @@ impl Status {
             Status::Killed => "killed",
             Status::EngineError => "engine_error",
             Status::InvalidOutput => "invalid_output",
+            Status::ScoringError => "scoring_error",
         }
     }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Output {
+pub struct CapturedOutput {
     pub text: String,
     pub truncated: bool,
     pub bytes: u64,
@@ -74,7 +77,7 @@ pub struct ContainerInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Limits {
+pub struct EffectiveLimits {
     pub memory_bytes: u64,
     pub memory_swap_bytes: u64,
     pub cpus: f64,
@@ -95,7 +98,11 @@ pub struct RunResult {
     pub success: bool,
     /// The container's exit code; null when it never ran or was not inspected.
     pub exit_code: Option<i64>,
+    /// The strategy's wall time, from the moment it was sent.
     pub execution_time_s: f64,
+    /// The trusted warm-up: container start to the harness's READY (null
+    /// when it never became ready, or no container ran).
+    pub startup_s: Option<f64>,
     pub memory_peak_mb: Option<f64>,
     /// Where `memory_peak_mb` comes from: `cgroup_v1_max_usage`,
     /// `cgroup_v2_memory_peak`, `stats_samples` or `harness_rusage`.
@@ -108,24 +115,32 @@ pub struct RunResult {
     pub metrics: Option<crate::score::Metrics>,
     /// The backtest parameters the metrics were computed with.
     pub backtest: Option<BacktestParams>,
-    pub stdout: Output,
-    pub stderr: Output,
+    pub stdout: CapturedOutput,
+    pub stderr: CapturedOutput,
     pub error: Option<SummaryError>,
     pub position: Option<PositionSummary>,
     pub screening: ScreeningInfo,
     /// Null when no container was started (a rejected strategy).
     pub container: Option<ContainerInfo>,
-    pub limits: Limits,
+    pub limits: EffectiveLimits,
     pub insecure: bool,
     pub insecure_reasons: Vec<String>,
     pub versions: BTreeMap<String, String>,
     pub strategy: StrategyInfo,
+    /// What exactly produced this result: equal provenance, equal metrics.
+    pub provenance: Provenance,
+    /// The host's own warnings.
     pub warnings: Vec<String>,
+    /// Warnings the sandbox reported about itself (the harness, the finlab
+    /// layer). They come from a process the strategy controls: shown, never
+    /// believed, and kept apart from the host's.
+    pub sandbox_warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BacktestParams {
-    pub resample: Option<&'static str>,
+    /// `W`, `M`, `W-WED`, `Q-JAN`, `dates(N)`, or null (daily).
+    pub resample: Option<String>,
     pub stop_loss: Option<f64>,
     pub take_profit: Option<f64>,
     pub position_limit: f64,
@@ -136,14 +151,8 @@ pub struct BacktestParams {
 
 impl From<&crate::score::Params> for BacktestParams {
     fn from(p: &crate::score::Params) -> Self {
-        use crate::score::Resample;
         BacktestParams {
-            resample: p.resample.map(|r| match r {
-                Resample::Week => "W",
-                Resample::Month => "M",
-                Resample::Quarter => "Q",
-                Resample::Year => "Y",
-            }),
+            resample: p.resample_label(),
             stop_loss: p.stop_loss,
             take_profit: p.take_profit,
             position_limit: p.position_limit,
@@ -172,6 +181,26 @@ pub struct ScreeningInfo {
     pub elapsed_ms: f64,
 }
 
+/// Hashes and versions of everything a result depends on.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Provenance {
+    pub strategy_sha256: String,
+    /// The data file, or each table of a data directory, name and content.
+    pub data_sha256: Option<String>,
+    /// The profile text the run used; null when unconfined.
+    pub seccomp_sha256: Option<String>,
+    /// The effective settings (every layer combined).
+    pub config_sha256: String,
+    /// This build's screening rules (a hash of their source).
+    pub screening_rules: String,
+    pub image_id: Option<String>,
+    pub engine: Option<String>,
+    pub engine_version: Option<String>,
+    pub runtime: Option<String>,
+    pub finsandbox: String,
+    pub commit: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StrategyInfo {
     pub path: String,
@@ -181,60 +210,24 @@ pub struct StrategyInfo {
     pub data_fields: Vec<String>,
 }
 
-/// Where output goes: data on stdout, everything else on stderr.
-pub struct Printer {
-    pub json: bool,
-    pub quiet: bool,
-    pub color: bool,
-}
-
-impl Printer {
-    pub fn result(&self, r: &RunResult) {
-        let mut out = std::io::stdout().lock();
-        if self.json {
-            // A RunResult is plain data; serialisation cannot fail.
-            let _ = serde_json::to_writer(&mut out, r);
-            let _ = writeln!(out);
-        } else {
-            let _ = out.write_all(human(r, self.color).as_bytes());
-        }
-        let _ = out.flush();
-    }
-
-    /// A message for the user on stderr (suppressed by `--quiet`).
-    pub fn note(&self, msg: &str) {
-        if !self.quiet {
-            eprintln!("{msg}");
-        }
-    }
-
-    pub fn warn(&self, msg: &str) {
-        let tag = if self.color { "\x1b[33mwarning\x1b[0m" } else { "warning" };
-        eprintln!("{tag}: {msg}");
-    }
-
-    /// An error that stopped the command. With `--json` the error is also one
-    /// JSON object on stdout, so loops that parse stdout always get JSON.
-    pub fn error(&self, kind: &str, message: &str, hint: Option<&str>, exit_code: i32) {
-        let tag = if self.color { "\x1b[31merror\x1b[0m" } else { "error" };
-        eprintln!("{tag}: {message}");
-        if let Some(h) = hint {
-            eprintln!("  hint: {h}");
-        }
-        if self.json {
-            let v = serde_json::json!({
-                "schema_version": SCHEMA_VERSION,
-                "status": "error",
-                "success": false,
-                "error": { "kind": kind, "message": message, "hint": hint },
-                "exit_code": exit_code,
-            });
-            println!("{v}");
-        }
+impl crate::printer::Render for RunResult {
+    fn render_text(&self, color: bool) -> String {
+        human(self, color)
     }
 }
 
+impl crate::printer::CommandOutput for RunResult {
+    fn exit_code(&self) -> i32 {
+        self.status.exit_code()
+    }
+}
+
+/// The human summary. Everything that originates in the sandbox (its
+/// output, exception text, warnings, findings quoting its source) goes
+/// through [`crate::printer::terminal_safe`]: a strategy must not be able to
+/// repaint the metrics line with escape sequences.
 fn human(r: &RunResult, color: bool) -> String {
+    use crate::printer::terminal_safe as safe;
     let paint = |code: &str, s: &str| if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() };
     let status = match r.status {
         Status::Ok => paint("32", "ok"),
@@ -242,7 +235,7 @@ fn human(r: &RunResult, color: bool) -> String {
     };
     let mut s = String::new();
     s.push_str(&format!("finsandbox run {}: {status}\n", r.run_id));
-    s.push_str(&format!("  strategy   {}\n", r.strategy.path));
+    s.push_str(&format!("  strategy   {}\n", safe(&r.strategy.path)));
     s.push_str(&format!("  time       {:.2}s", r.execution_time_s));
     if let Some(m) = r.memory_peak_mb {
         s.push_str(&format!(", peak memory {m:.0} MB"));
@@ -263,33 +256,22 @@ fn human(r: &RunResult, color: bool) -> String {
         s.push_str(&format!("  sha256     {}\n", p.sha256));
     }
     for f in &r.screening.findings {
-        s.push_str(&format!("  {}   line {}:{}: {}\n", f.rule.id(), f.line, f.column, f.message));
+        s.push_str(&format!("  {}   line {}:{}: {}\n", f.rule.id(), f.line, f.column, safe(&f.message)));
         if !f.text.is_empty() {
-            s.push_str(&format!("    | {}\n", f.text));
+            s.push_str(&format!("    | {}\n", safe(&f.text)));
         }
     }
     if r.screening.skipped {
         s.push_str("  screening  skipped (--skip-screening)\n");
     }
     if let Some(m) = &r.metrics {
-        let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{:.2}%", x * 100.0));
-        let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.2}"));
-        s.push_str(&format!(
-            "  metrics    total {}, annual {}, sharpe {}, max drawdown {}, {} trades ({} .. {}, computed on the host)\n",
-            pct(m.total_return),
-            pct(m.annual_return),
-            num(m.sharpe_ratio),
-            pct(m.max_drawdown),
-            m.trades,
-            m.start,
-            m.end
-        ));
+        s.push_str(&metrics_line(m));
     }
     if let Some(e) = &r.error {
-        s.push_str(&format!("  error      {}: {}\n", e.kind, e.message));
+        s.push_str(&format!("  error      {}: {}\n", safe(&e.kind), safe(&e.message)));
         if !e.traceback.trim().is_empty() {
             for line in e.traceback.trim_end().lines() {
-                s.push_str(&format!("    {line}\n"));
+                s.push_str(&format!("    {}\n", safe(line)));
             }
         }
     }
@@ -297,28 +279,49 @@ fn human(r: &RunResult, color: bool) -> String {
         s.push_str(&format!("  {}   {}\n", paint("33", "INSECURE"), r.insecure_reasons.join("; ")));
     }
     for w in &r.warnings {
-        s.push_str(&format!("  warning    {w}\n"));
+        s.push_str(&format!("  warning    {}\n", safe(w)));
     }
-    let tail = |name: &str, o: &Output| -> String {
-        if o.text.trim().is_empty() {
-            return String::new();
-        }
-        let lines: Vec<&str> = o.text.trim_end().lines().collect();
-        let shown = &lines[lines.len().saturating_sub(10)..];
-        let mut t = format!(
-            "  {name} (last {} of {} lines{}):\n",
-            shown.len(),
-            lines.len(),
-            if o.truncated { ", truncated" } else { "" }
-        );
-        for l in shown {
-            t.push_str(&format!("    | {l}\n"));
-        }
-        t
-    };
+    for w in &r.sandbox_warnings {
+        s.push_str(&format!("  sandbox    {} (reported from inside the sandbox)\n", safe(w)));
+    }
     s.push_str(&tail("stdout", &r.stdout));
     s.push_str(&tail("stderr", &r.stderr));
     s
+}
+
+fn metrics_line(m: &crate::score::Metrics) -> String {
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{:.2}%", x * 100.0));
+    let num = |v: Option<f64>| v.map_or("n/a".to_string(), |x| format!("{x:.2}"));
+    format!(
+        "  metrics    total {}, annual {}, sharpe {}, max drawdown {}, {} trades ({} .. {}, computed on the host)\n",
+        pct(m.total_return),
+        pct(m.annual_return),
+        num(m.sharpe_ratio),
+        pct(m.max_drawdown),
+        m.trades,
+        m.start,
+        m.end
+    )
+}
+
+/// The last ten lines of a captured stream, terminal-safe.
+fn tail(name: &str, o: &CapturedOutput) -> String {
+    use crate::printer::terminal_safe as safe;
+    if o.text.trim().is_empty() {
+        return String::new();
+    }
+    let lines: Vec<&str> = o.text.trim_end().lines().collect();
+    let shown = &lines[lines.len().saturating_sub(10)..];
+    let mut t = format!(
+        "  {name} (last {} of {} lines{}):\n",
+        shown.len(),
+        lines.len(),
+        if o.truncated { ", truncated" } else { "" }
+    );
+    for l in shown {
+        t.push_str(&format!("    | {}\n", safe(l)));
+    }
+    t
 }
 
 #[cfg(test)]
@@ -336,6 +339,7 @@ mod tests {
             Status::Killed,
             Status::EngineError,
             Status::InvalidOutput,
+            Status::ScoringError,
         ];
         let mut codes: Vec<i32> = all.iter().map(|s| s.exit_code()).collect();
         codes.sort();
@@ -346,7 +350,7 @@ mod tests {
 
     #[test]
     fn status_serialises_as_its_documented_name() {
-        for s in [Status::Ok, Status::StrategyError, Status::MemoryLimit, Status::InvalidOutput] {
+        for s in [Status::Ok, Status::StrategyError, Status::MemoryLimit, Status::InvalidOutput, Status::ScoringError] {
             assert_eq!(serde_json::to_value(s).ok(), Some(serde_json::Value::String(s.as_str().into())));
         }
     }

@@ -21,6 +21,7 @@ use parquet::schema::parser::parse_message_type;
 use crate::score::{days_from_civil, parse_iso_date};
 
 /// A long-layout table: one row per (date, symbol), numeric fields.
+#[derive(Default)]
 pub struct Table {
     pub dates: Vec<i32>,
     pub symbols: Vec<String>,
@@ -28,15 +29,38 @@ pub struct Table {
 }
 
 pub fn write_table(path: &Path, t: &Table) -> Result<(), String> {
-    let mut schema = String::from("message market { required int32 date (DATE); required binary symbol (STRING);");
+    use parquet::basic::{LogicalType, Repetition, Type as Physical};
+    use parquet::schema::types::Type;
+    // Built field by field (not parsed from text) so that finlab's column
+    // names, such as `去年同月增減(%)`, are written as they are.
+    let mut fields = vec![
+        Arc::new(
+            Type::primitive_type_builder("date", Physical::INT32)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::Date))
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        Arc::new(
+            Type::primitive_type_builder("symbol", Physical::BYTE_ARRAY)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(Some(LogicalType::String))
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+    ];
     for (name, _) in &t.fields {
-        if name.contains(['{', '}', ';', ' ', '(', ')']) {
+        if name.is_empty() || name == "date" || name == "symbol" {
             return Err(format!("column name `{name}` cannot be written"));
         }
-        schema.push_str(&format!(" optional double {name};"));
+        fields.push(Arc::new(
+            Type::primitive_type_builder(name, Physical::DOUBLE)
+                .with_repetition(Repetition::OPTIONAL)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ));
     }
-    schema.push('}');
-    let schema = Arc::new(parse_message_type(&schema).map_err(|e| e.to_string())?);
+    let schema = Arc::new(Type::group_type_builder("market").with_fields(fields).build().map_err(|e| e.to_string())?);
     let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let file = File::create(path).map_err(|e| format!("cannot create `{}`: {e}", path.display()))?;
     let mut w = SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(|e| e.to_string())?;
@@ -130,37 +154,54 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
     let end = days_from_civil(2018 + i64::from(spec.years), 1, 1);
     let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
     let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 7)).collect();
-
-    let mut price = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let names = ["open", "high", "low", "close", "volume", "adj_close"];
-    let mut cols: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
-    let mut revenue = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let mut rev_col = Vec::new();
-    let mut fund = Table { dates: Vec::new(), symbols: Vec::new(), fields: Vec::new() };
-    let (mut roe, mut margin) = (Vec::new(), Vec::new());
-
+    let mut t = SampleTables::default();
     for sym in &symbols {
         let drift = (rng.uniform() - 0.3) * 0.0008;
         let vol = 0.01 + rng.uniform() * 0.025;
-        let mut close = 10.0 + rng.uniform() * 190.0;
-        let mut factor = 1.0; // adj_close / close: falls at each ex-dividend day
+        let close = 10.0 + rng.uniform() * 190.0;
         let listed_from = if rng.uniform() < 0.1 { (rng.uniform() * days.len() as f64 / 2.0) as usize } else { 0 };
-        let mut level = 1e8 * (0.5 + rng.uniform() * 20.0);
-        for (i, d) in days.iter().enumerate().skip(listed_from) {
+        let level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        t.prices(&mut rng, sym, &days[listed_from.min(days.len())..], (drift, vol, close));
+        t.reports(&mut rng, sym, spec.years, end, level);
+    }
+    let price_rows = t.price.dates.len();
+    t.write(dir)?;
+    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows })
+}
+
+/// The three tables of `data sample`, filled symbol by symbol.
+#[derive(Default)]
+struct SampleTables {
+    price: Table,
+    cols: [Vec<Option<f64>>; 6],
+    revenue: Table,
+    rev_col: Vec<Option<f64>>,
+    fund: Table,
+    roe: Vec<Option<f64>>,
+    margin: Vec<Option<f64>>,
+}
+
+impl SampleTables {
+    const PRICE_FIELDS: [&'static str; 6] = ["open", "high", "low", "close", "volume", "adj_close"];
+
+    /// A random walk with rare halts and a July dividend (the raw price
+    /// drops, `adj_close` does not).
+    fn prices(&mut self, rng: &mut Rng, sym: &str, days: &[i32], (drift, vol, mut close): (f64, f64, f64)) {
+        let mut factor = 1.0; // adj_close / close: falls at each ex-dividend day
+        for d in days {
             let ret = drift + vol * rng.normal();
             let open = close * (1.0 + vol * 0.3 * rng.normal());
             close *= ret.exp();
             let high = open.max(close) * (1.0 + vol * 0.5 * rng.uniform());
             let low = open.min(close) * (1.0 - vol * 0.5 * rng.uniform());
-            // A yearly cash dividend in July: the raw price drops, adj does not.
-            let (_, m, dd) = crate::score::civil(*d);
+            let (_, m, dd) = crate::dates::civil(*d);
             if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
                 factor *= 0.97;
             }
             let volume = (1e5 * (1.0 + 20.0 * rng.uniform())).round();
             let halted = rng.uniform() < 0.002;
-            price.dates.push(*d);
-            price.symbols.push(sym.clone());
+            self.price.dates.push(*d);
+            self.price.symbols.push(sym.to_string());
             let round = |x: f64| (x * 100.0).round() / 100.0;
             for (k, v) in [open, high, low, close, volume, close * factor].into_iter().enumerate() {
                 let value = if halted && k != 4 {
@@ -170,12 +211,15 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
                 } else {
                     Some(round(v))
                 };
-                cols[k].push(value);
+                self.cols[k].push(value);
             }
-            let _ = i;
         }
-        // Monthly revenue, published on the 10th of the next month.
-        for y in 2018..2018 + i64::from(spec.years) {
+    }
+
+    /// Monthly revenue, published on the 10th of the next month; quarterly
+    /// fundamentals, published at the statutory deadlines.
+    fn reports(&mut self, rng: &mut Rng, sym: &str, years: i32, end: i32, mut level: f64) {
+        for y in 2018..2018 + i64::from(years) {
             for m in 1..=12 {
                 level *= (0.01 * rng.normal() + 0.003 + if m == 1 { 0.05 * rng.normal() } else { 0.0 }).exp();
                 let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
@@ -183,31 +227,238 @@ pub fn write_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, Stri
                 if published >= end {
                     continue;
                 }
-                revenue.dates.push(published);
-                revenue.symbols.push(sym.clone());
-                rev_col.push(Some(level.round()));
+                self.revenue.dates.push(published);
+                self.revenue.symbols.push(sym.to_string());
+                self.rev_col.push(Some(level.round()));
             }
-            // Quarterly fundamentals, published at the statutory deadlines.
             for (q, (pm, pd)) in [(5, 15), (8, 14), (11, 14), (15, 31)].into_iter().enumerate() {
                 let (py, pm) = if pm > 12 { (y + 1, pm - 12) } else { (y, pm) };
                 let published = days_from_civil(py, pm, pd);
                 if published >= end {
                     continue;
                 }
-                fund.dates.push(published);
-                fund.symbols.push(sym.clone());
-                roe.push(Some(((2.0 + 3.0 * rng.normal() + q as f64 * 0.1) * 100.0).round() / 100.0));
-                margin.push(Some(((8.0 + 6.0 * rng.normal()) * 100.0).round() / 100.0));
+                self.fund.dates.push(published);
+                self.fund.symbols.push(sym.to_string());
+                self.roe.push(Some(((2.0 + 3.0 * rng.normal() + q as f64 * 0.1) * 100.0).round() / 100.0));
+                self.margin.push(Some(((8.0 + 6.0 * rng.normal()) * 100.0).round() / 100.0));
             }
         }
     }
-    price.fields = names.iter().map(|n| n.to_string()).zip(cols).collect();
-    revenue.fields = vec![("當月營收".to_string(), rev_col)];
-    fund.fields = vec![("ROE稅後".to_string(), roe), ("營業利益率".to_string(), margin)];
-    write_table(&dir.join("price.parquet"), &price)?;
-    write_table(&dir.join("monthly_revenue.parquet"), &revenue)?;
-    write_table(&dir.join("fundamental_features.parquet"), &fund)?;
-    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows: price.dates.len() })
+
+    fn write(self, dir: &Path) -> Result<(), String> {
+        let mut price = self.price;
+        price.fields = Self::PRICE_FIELDS.iter().map(|n| n.to_string()).zip(self.cols).collect();
+        let mut revenue = self.revenue;
+        revenue.fields = vec![("當月營收".to_string(), self.rev_col)];
+        let mut fund = self.fund;
+        fund.fields = vec![("ROE稅後".to_string(), self.roe), ("營業利益率".to_string(), self.margin)];
+        write_table(&dir.join("price.parquet"), &price)?;
+        write_table(&dir.join("monthly_revenue.parquet"), &revenue)?;
+        write_table(&dir.join("fundamental_features.parquet"), &fund)
+    }
+}
+
+/// A table being filled row by row: one `(date, symbol)` and one value per field.
+struct Builder {
+    table: Table,
+}
+
+impl Builder {
+    fn new(fields: &[&str]) -> Self {
+        Builder {
+            table: Table {
+                dates: Vec::new(),
+                symbols: Vec::new(),
+                fields: fields.iter().map(|f| (f.to_string(), Vec::new())).collect(),
+            },
+        }
+    }
+    fn row(&mut self, date: i32, symbol: &str, values: &[Option<f64>]) {
+        self.table.dates.push(date);
+        self.table.symbols.push(symbol.to_string());
+        for ((_, col), v) in self.table.fields.iter_mut().zip(values) {
+            col.push(*v);
+        }
+    }
+}
+
+fn month_end(y: i64, m: i64) -> i32 {
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    days_from_civil(ny, nm, 1) - 1
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The tables `write_finlab_sample` writes, each with its finlab columns.
+pub const FINLAB_TABLES: &[(&str, &[&str])] = &[
+    ("price", &["收盤價", "開盤價", "最高價", "最低價", "成交股數", "成交金額"]),
+    ("etl", &["adj_close", "market_value"]),
+    ("monthly_revenue", &["當月營收", "去年同月增減(%)", "上月比較增減(%)"]),
+    ("fundamental_features", &["ROE稅後", "ROA稅後息前", "每股稅後淨利", "營業利益", "營業利益率"]),
+    ("price_earning_ratio", &["殖利率(%)", "本益比", "股價淨值比"]),
+    (
+        "institutional_investors_trading_summary",
+        &["外陸資買賣超股數(不含外資自營商)", "投信買賣超股數", "自營商買賣超股數(自行買賣)"],
+    ),
+    ("internal_equity_changes", &["董監持有股數占比", "董監質押股數占比"]),
+];
+
+/// Write a deterministic dataset shaped like finlab's own (`data sample
+/// --finlab`): the tables and Chinese column names of [`FINLAB_TABLES`].
+/// Daily tables (`price`, `etl`, `price_earning_ratio`,
+/// `institutional_investors_trading_summary`) on business days; halted days
+/// have NaN prices (and no volume); about 10% of the symbols list late and
+/// about 8% are delisted before the end (no rows outside their life).
+/// `monthly_revenue` and `internal_equity_changes` are dated at month ends,
+/// `fundamental_features` at quarter ends: the report period, not the day it
+/// became public (`deadline()` maps one to the other), as in finlab.
+/// `etl:adj_close` falls below the close at a yearly July dividend.
+pub fn write_finlab_sample(dir: &Path, spec: &SampleSpec) -> Result<SampleSummary, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+    let mut rng = Rng(0xf1b1_ab5a_3b1e_0009);
+    let first_year = 2018i64;
+    let start = days_from_civil(first_year, 1, 1);
+    let end = days_from_civil(first_year + i64::from(spec.years), 1, 1);
+    let days: Vec<i32> = (start..end).filter(|d| (d - 4).rem_euclid(7) < 5).collect();
+    let symbols: Vec<String> = (0..spec.symbols).map(|i| format!("{}", 1101 + i * 13)).collect();
+    let mut b: Vec<Builder> = FINLAB_TABLES.iter().map(|(_, f)| Builder::new(f)).collect();
+    for sym in &symbols {
+        let mut st = Listing::new(&mut rng, days.len());
+        for (i, d) in days.iter().enumerate() {
+            if i >= st.listed && i < st.delisted {
+                finlab_day(&mut b, &mut rng, &mut st, sym, &days, i, *d);
+            }
+        }
+    }
+    let mut price_rows = 0;
+    for ((name, _), builder) in FINLAB_TABLES.iter().zip(&b) {
+        if *name == "price" {
+            price_rows = builder.table.dates.len();
+        }
+        write_table(&dir.join(format!("{name}.parquet")), &builder.table)?;
+    }
+    Ok(SampleSummary { symbols: symbols.len(), days: days.len(), price_rows })
+}
+
+/// One symbol's life in the finlab sample: its random walk, its listing and
+/// delisting, its fundamentals.
+struct Listing {
+    drift: f64,
+    vol: f64,
+    close: f64,
+    shares_out: f64,
+    factor: f64,
+    listed: usize,
+    delisted: usize,
+    eps_level: f64,
+    rev_level: f64,
+    revenue_by_month: Vec<f64>,
+    month_seen: i64,
+    halted_run: usize,
+}
+
+impl Listing {
+    /// Draws in the same order as ever: the sample stays byte-identical.
+    fn new(rng: &mut Rng, n: usize) -> Listing {
+        let drift = (rng.uniform() - 0.35) * 0.0008;
+        let vol = 0.008 + rng.uniform() * 0.025;
+        let close = 10.0 + rng.uniform() * 290.0;
+        let shares_out = 1e7 * (1.0 + rng.uniform() * 200.0);
+        let listed = if rng.uniform() < 0.1 { 20 + (rng.uniform() * n as f64 / 2.0) as usize } else { 0 };
+        let delisted = if rng.uniform() < 0.08 { n / 2 + (rng.uniform() * (n / 2 - 1) as f64) as usize } else { n };
+        let (listed, delisted) = (listed.min(n.saturating_sub(1)), delisted.max(listed + 1).min(n));
+        let eps_level = (rng.uniform() - 0.2) * 3.0;
+        let rev_level = 1e8 * (0.5 + rng.uniform() * 20.0);
+        Listing {
+            drift,
+            vol,
+            close,
+            shares_out,
+            factor: 1.0,
+            listed,
+            delisted,
+            eps_level,
+            rev_level,
+            revenue_by_month: Vec::new(),
+            month_seen: 0,
+            halted_run: 0,
+        }
+    }
+}
+
+/// One trading day of one symbol: the daily tables, and at a month's last
+/// trading day the month (and quarter) tables, dated at the period's end.
+fn finlab_day(b: &mut [Builder], rng: &mut Rng, st: &mut Listing, sym: &str, days: &[i32], i: usize, d: i32) {
+    let ret = st.drift + st.vol * rng.normal();
+    let open = st.close * (1.0 + st.vol * 0.3 * rng.normal());
+    st.close *= ret.exp();
+    let close = st.close;
+    let high = open.max(close) * (1.0 + st.vol * 0.5 * rng.uniform());
+    let low = open.min(close) * (1.0 - st.vol * 0.5 * rng.uniform());
+    let (y, m, dd) = crate::dates::civil(d);
+    if m == 7 && dd <= 7 && (d - 4).rem_euclid(7) == 0 {
+        st.factor *= 0.96;
+    }
+    // Halts come in short runs of one to three days.
+    if st.halted_run == 0 && rng.uniform() < 0.003 {
+        st.halted_run = 1 + (rng.uniform() * 3.0) as usize;
+    }
+    let halted = st.halted_run > 0;
+    st.halted_run = st.halted_run.saturating_sub(1);
+    let volume = (1e5 * (1.0 + 30.0 * rng.uniform())).round() * 1000.0 / 1000.0;
+    let c = round2(close);
+    let px = |x: f64| if halted { None } else { Some(round2(x)) };
+    let (vol_cell, value_cell) = if halted { (None, None) } else { (Some(volume), Some((volume * c).round())) };
+    b[0].row(d, sym, &[px(close), px(open), px(high), px(low), vol_cell, value_cell]);
+    b[1].row(d, sym, &[px(close * st.factor), px(close * st.shares_out / 1e8)]);
+    let eps_ttm = st.eps_level * 4.0;
+    let pe = if eps_ttm > 0.0 && !halted { Some(round2(c / eps_ttm)) } else { None };
+    let yield_pct = if halted { None } else { Some(round2(100.0 * 0.6 * eps_ttm.max(0.0) / c)) };
+    b[4].row(d, sym, &[yield_pct, pe, if halted { None } else { Some(round2(0.8 + c / 60.0)) }]);
+    let flow = |s: f64, r: &mut Rng| (s * r.normal() * 1e3).round();
+    let foreign = flow(500.0, rng);
+    let trust = flow(80.0, rng);
+    let dealer = flow(40.0, rng);
+    b[5].row(d, sym, &[Some(foreign), Some(trust), Some(dealer)]);
+    let month_key = y * 12 + m;
+    let last_of_month = days.get(i + 1).is_none_or(|nx| crate::dates::civil(*nx).1 != m);
+    if last_of_month && month_key != st.month_seen {
+        st.month_seen = month_key;
+        finlab_month(b, rng, st, sym, y, m);
+    }
+}
+
+/// Monthly revenue and insider tables; quarterly fundamentals at quarter ends.
+fn finlab_month(b: &mut [Builder], rng: &mut Rng, st: &mut Listing, sym: &str, y: i64, m: i64) {
+    st.rev_level *= (0.02 * rng.normal() + 0.004 + if m == 1 { 0.06 * rng.normal() } else { 0.0 }).exp();
+    let rev = st.rev_level.round();
+    let prev = st.revenue_by_month.last().copied();
+    let yoy = st.revenue_by_month.len().checked_sub(12).map(|k| st.revenue_by_month[k]);
+    st.revenue_by_month.push(rev);
+    let pct = |base: Option<f64>| base.map(|b| round2((rev / b - 1.0) * 100.0));
+    b[2].row(month_end(y, m), sym, &[Some(rev), pct(yoy), pct(prev)]);
+    b[6].row(
+        month_end(y, m),
+        sym,
+        &[Some(round2(5.0 + 30.0 * rng.uniform())), Some(round2((rng.uniform() - 0.6).max(0.0) * 40.0))],
+    );
+    if m % 3 == 0 {
+        st.eps_level += 0.3 * rng.normal();
+        let op_income = (rev * 3.0 * (0.02 + 0.1 * rng.uniform())).round();
+        b[3].row(
+            month_end(y, m),
+            sym,
+            &[
+                Some(round2(st.eps_level * 4.0 + 2.0 * rng.normal())),
+                Some(round2(st.eps_level * 2.0 + rng.normal())),
+                Some(round2(st.eps_level)),
+                Some(op_income),
+                Some(round2(100.0 * op_income / (rev * 3.0))),
+            ],
+        );
+    }
 }
 
 pub struct SampleSummary {
@@ -352,5 +603,48 @@ mod tests {
         assert_eq!(m.symbols.len(), 12);
         assert_eq!(m.rows(), s.days);
         assert!(m.adj_close.is_some() && m.open.is_some());
+    }
+
+    #[test]
+    fn the_finlab_sample_is_deterministic_and_shaped_like_finlab() {
+        let a = tempfile::tempdir().expect("tmp");
+        let b = tempfile::tempdir().expect("tmp");
+        let spec = SampleSpec { symbols: 30, years: 2 };
+        let s = write_finlab_sample(a.path(), &spec).expect("sample");
+        write_finlab_sample(b.path(), &spec).expect("sample");
+        for (t, cols) in FINLAB_TABLES {
+            let f = format!("{t}.parquet");
+            assert_eq!(std::fs::read(a.path().join(&f)).expect("a"), std::fs::read(b.path().join(&f)).expect("b"));
+            let info = crate::data::inspect(&a.path().join(&f)).expect("valid table");
+            assert_eq!(info.fields, cols.iter().map(|c| c.to_string()).collect::<Vec<_>>(), "{t}");
+        }
+        let info = crate::data::inspect(a.path()).expect("valid directory");
+        assert!(info.fields.contains(&"monthly_revenue:去年同月增減(%)".to_string()), "{:?}", info.fields);
+        // The host prices with etl:adj_close, trades at price:開盤價 when asked.
+        let spec = crate::score::price_spec(a.path()).expect("spec");
+        assert_eq!(spec.keys()["close"], "price:收盤價");
+        assert_eq!(spec.keys()["adj_close"], "etl:adj_close");
+        let m = crate::score::load(a.path()).expect("prices decode");
+        assert_eq!((m.symbols.len(), m.rows()), (30, s.days));
+        let adj = m.adj_close.as_ref().expect("adj");
+        assert!(m.open.is_some());
+        // Halted days (NaN among a symbol's prices), late listings, delistings.
+        let rows = m.rows();
+        let col = |j: usize| &m.close[j * rows..(j + 1) * rows];
+        let life = |j: usize| {
+            let c = col(j);
+            (c.iter().position(|x| x.is_finite()), c.iter().rposition(|x| x.is_finite()))
+        };
+        assert!((0..30).any(|j| life(j).0.is_some_and(|f| f > 0)), "no late listing");
+        assert!((0..30).any(|j| life(j).1.is_some_and(|l| l + 1 < rows)), "no delisting");
+        let halted = (0..30).any(|j| {
+            let (Some(f), Some(l)) = life(j) else { return false };
+            col(j)[f..=l].iter().any(|x| x.is_nan())
+        });
+        assert!(halted, "no halted day");
+        assert!(adj.iter().zip(&m.close).any(|(a, c)| a.is_finite() && (a - c).abs() > 0.01), "adj == close");
+        // Month and quarter tables are dated at period ends.
+        let rev = crate::score::tables(a.path()).expect("tables");
+        assert!(rev.iter().any(|(t, _, _)| t == "fundamental_features"));
     }
 }

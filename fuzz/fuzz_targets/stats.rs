@@ -1,12 +1,8 @@
-//! The `docker stats` / `podman stats` line parser on arbitrary text. The
-//! module is private to the monitor, so it is compiled in here from its
-//! source file (it needs only serde and serde_json).
+//! The `docker stats` / `podman stats` line parser (the engine's) on
+//! arbitrary text.
 #![no_main]
 
-#[allow(dead_code)]
-#[path = "../../src/monitor/stats.rs"]
-mod stats;
-
+use finsandbox::engine::stats;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -44,6 +44,10 @@ const NPROC: u64 = 2048;
 /// Seconds the in-container `timeout` waits past the host's own deadline: it
 /// only matters when the host CLI died and cannot enforce the deadline itself.
 const IN_CONTAINER_GRACE: u64 = 30;
+/// How long the harness's trusted phase (interpreter, imports, lockdown)
+/// may take before the run is given up: the strategy's own clock starts
+/// only when it is sent.
+pub const STARTUP_LIMIT_SECONDS: u64 = 120;
 
 /// What is specific to one run.
 #[derive(Debug, Clone)]
@@ -59,6 +63,12 @@ pub struct RunSpec {
     pub harness: String,
     /// The engine's CLI dialect.
     pub flavor: Flavor,
+    /// The seccomp profile file the engine CLI reads; `None`: unconfined
+    /// (only ever with `--allow-insecure`).
+    pub seccomp_file: Option<PathBuf>,
+    /// The CPU limit of the trusted phase, when it differs from the run's:
+    /// the host tightens it to `cpu_limit` before any strategy byte is sent.
+    pub startup_cpus: Option<f64>,
 }
 
 impl RunSpec {
@@ -77,8 +87,8 @@ pub fn run_args(s: &Settings, spec: &RunSpec) -> Vec<OsString> {
     a.push("--interactive");
     a.push("--sig-proxy=false");
     identity(&mut a, s, spec);
-    isolation(&mut a, s);
-    resources(&mut a, s);
+    isolation(&mut a, s, spec);
+    resources(&mut a, s, spec);
     filesystem(&mut a, s, spec);
     environment(&mut a, spec.flavor);
     if let Some(rt) = &s.runtime {
@@ -116,27 +126,28 @@ pub fn labels(s: &Settings, spec: &RunSpec) -> BTreeMap<&'static str, String> {
     l
 }
 
-fn isolation(a: &mut Args, s: &Settings) {
+fn isolation(a: &mut Args, s: &Settings, spec: &RunSpec) {
     a.pair("--user", SANDBOX_USER);
     a.pair("--network", &s.network_mode);
     a.pair("--cap-drop", "ALL");
     a.pair("--security-opt", "no-new-privileges");
-    let profile = if s.seccomp_profile.as_os_str() == "unconfined" {
-        OsString::from("seccomp=unconfined")
-    } else {
-        let mut o = OsString::from("seccomp=");
-        o.push(&s.seccomp_profile);
-        o
+    let profile = match &spec.seccomp_file {
+        None => OsString::from("seccomp=unconfined"),
+        Some(path) => {
+            let mut o = OsString::from("seccomp=");
+            o.push(path);
+            o
+        }
     };
     a.pair("--security-opt", profile);
     a.pair("--ipc", "private");
     a.pair("--log-driver", "none");
 }
 
-fn resources(a: &mut Args, s: &Settings) {
+fn resources(a: &mut Args, s: &Settings, spec: &RunSpec) {
     a.pair("--memory", s.memory_bytes.to_string());
     a.pair("--memory-swap", s.memory_swap_bytes.to_string());
-    a.pair("--cpus", format_cpus(s.cpus));
+    a.pair("--cpus", format_cpus(spec.startup_cpus.unwrap_or(s.cpus)));
     a.pair("--pids-limit", s.pids_limit.to_string());
     a.pair("--ulimit", format!("nofile={NOFILE}:{NOFILE}"));
     a.pair("--ulimit", format!("nproc={NPROC}:{NPROC}"));
@@ -191,7 +202,7 @@ fn command(a: &mut Args, s: &Settings, spec: &RunSpec) {
     // container still ends on its own instead of running forever.
     a.push("timeout");
     a.push("--signal=KILL");
-    a.push(format!("{}s", s.timeout_seconds + IN_CONTAINER_GRACE));
+    a.push(format!("{}s", s.timeout_seconds + STARTUP_LIMIT_SECONDS + IN_CONTAINER_GRACE));
     a.push("python3");
     a.push("-I"); // isolated: no PYTHON* variables, no user site, no cwd on sys.path
     a.push("-B");
@@ -233,6 +244,8 @@ mod tests {
             data_path: PathBuf::from("/home/u/market.parquet"),
             harness: "print('harness')".into(),
             flavor: Flavor::Docker,
+            seccomp_file: Some(PathBuf::from("/proj/seccomp/finsandbox.json")),
+            startup_cpus: None,
         }
     }
 
@@ -289,6 +302,17 @@ mod tests {
         let a = args(&s);
         assert_eq!(values(&a, "--memory"), ["268435456"]);
         assert_eq!(values(&a, "--memory-swap"), ["268435456"]);
+    }
+
+    #[test]
+    fn the_trusted_phase_may_start_with_more_cpu_and_nothing_else() {
+        let mut sp = spec();
+        sp.startup_cpus = Some(2.0);
+        let a = run_args(&settings(), &sp);
+        let a: Vec<String> = a.iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        assert_eq!(values(&a, "--cpus"), ["2"], "the boost, tightened later by the host");
+        assert_eq!(values(&a, "--memory"), values(&args(&settings()), "--memory"), "memory from the start");
+        assert_eq!(values(&a, "--pids-limit"), ["100"], "pids from the start");
     }
 
     #[test]
@@ -371,7 +395,8 @@ mod tests {
     fn command_is_isolated_python_under_a_backstop_timeout() {
         let a = args(&settings());
         let cmd = &a[image_index(&a) + 1..];
-        assert_eq!(cmd[..7], ["timeout", "--signal=KILL", "630s", "python3", "-I", "-B", "-c"]);
+        // 600 s of strategy + the 120 s startup allowance + 30 s of grace.
+        assert_eq!(cmd[..7], ["timeout", "--signal=KILL", "750s", "python3", "-I", "-B", "-c"]);
         assert_eq!(cmd[7], "print('harness')");
         assert_eq!(cmd.len(), 8);
     }

@@ -47,6 +47,17 @@ impl Engine {
         self.program.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "docker".into())
     }
 
+    /// `engine ARGS` as an expression the caller pipes or streams (an image
+    /// import fed by `tar`, a build whose output the user watches).
+    pub fn expression<I, S>(&self, args: I) -> duct::Expression
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_os_string()).collect();
+        duct::cmd(&self.program, args)
+    }
+
     /// Run `engine ARGS`, capture both streams, fail on non-zero exit or on
     /// `timeout`.
     pub fn run<I, S>(&self, args: I, timeout: Duration) -> Result<Output, EngineError>

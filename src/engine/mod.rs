@@ -1,12 +1,19 @@
 //! The container engine: the Docker CLI (or a compatible one) driven as a
-//! child process. Nothing here knows about strategies.
+//! child process. This is the only module that spawns the engine CLI or
+//! reads its output formats; nothing here knows about strategies.
 
 mod argv;
 mod command;
+mod container;
 mod ops;
+pub mod stats;
 
-pub use argv::{label, run_args, RunSpec, DATA_TARGET};
+pub use argv::{label, run_args, RunSpec, DATA_TARGET, STARTUP_LIMIT_SECONDS};
 pub use command::{Engine, Flavor};
+pub use container::{start, ContainerGuard, RunningContainer};
 pub use ops::{
-    check_image, inspect_state, kill, locate, preflight, remove, ContainerState, EngineInfo, ImageInfo, QUICK,
+    container_id, cpu_limit, image_inspect, inspect_state, kill, list_labelled, locate, parse_image_record,
+    parse_labelled, parse_runtimes, preflight, remove, runtimes, update_cpus, ContainerState, EngineInfo, ImageRecord,
+    LabelledContainer, QUICK,
 };
+pub use stats::{convert, parse_line, stream as stats_stream, RawStats, Sample};

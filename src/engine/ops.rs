@@ -1,5 +1,6 @@
-//! Engine operations around a run: locate the CLI, preflight, check the image,
-//! inspect the finished container, kill and remove it.
+//! Short engine operations: locate the CLI, preflight, `info`, image and
+//! container `inspect`, `ps` by label, `update`, `kill`, `rm`. Each knows the
+//! command and the shape of its output; nothing here judges what it returns.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -10,7 +11,6 @@ use serde::Deserialize;
 use super::command::Engine;
 use crate::config::EnvMap;
 use crate::error::EngineError;
-use crate::image::{LABEL_PROTOCOL, LABEL_RECIPE, RECIPE_VERSION};
 
 /// Deadline for quick engine calls. A healthy local daemon answers in
 /// milliseconds; five seconds separates "slow" from "not there".
@@ -115,9 +115,15 @@ fn parse_api(v: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
-/// The image exists and was built by a recipe this binary speaks to.
-/// Returns its id.
-pub fn check_image(engine: &Engine, image: &str) -> Result<ImageInfo, EngineError> {
+/// What the engine says of an image: its id and labels.
+#[derive(Debug, Clone)]
+pub struct ImageRecord {
+    pub id: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// `image inspect`: the id and labels, or [`EngineError::ImageMissing`].
+pub fn image_inspect(engine: &Engine, image: &str) -> Result<ImageRecord, EngineError> {
     // Field by field: `{{json .}}` is one line from docker but an indented
     // array from podman.
     let out =
@@ -129,17 +135,11 @@ pub fn check_image(engine: &Engine, image: &str) -> Result<ImageInfo, EngineErro
                 other => other,
             }
         })?;
-    parse_image(image, &out.stdout)
+    parse_image_record(image, &out.stdout)
 }
 
-#[derive(Debug, Clone)]
-pub struct ImageInfo {
-    pub id: String,
-    pub labels: BTreeMap<String, String>,
-}
-
-/// `ID LABELS-JSON`, as `check_image` asks for it.
-pub fn parse_image(image: &str, text: &str) -> Result<ImageInfo, EngineError> {
+/// `ID LABELS-JSON`, as [`image_inspect`] asks for it.
+pub fn parse_image_record(image: &str, text: &str) -> Result<ImageRecord, EngineError> {
     let unreadable = |why: String| EngineError::ImageStale {
         image: image.to_string(),
         reason: format!("unreadable `image inspect` output: {why}"),
@@ -147,20 +147,127 @@ pub fn parse_image(image: &str, text: &str) -> Result<ImageInfo, EngineError> {
     let (id, labels) = text.trim().split_once(' ').ok_or_else(|| unreadable(text.trim().to_string()))?;
     let labels: Option<BTreeMap<String, String>> =
         serde_json::from_str(labels).map_err(|e| unreadable(e.to_string()))?;
-    let labels = labels.unwrap_or_default();
-    let id = id.to_string();
-    let stale = |reason: String| EngineError::ImageStale { image: image.to_string(), reason };
-    match labels.get(LABEL_RECIPE) {
-        None => return Err(stale("it was not built by `finsandbox image build` (no recipe label)".into())),
-        Some(v) if v != RECIPE_VERSION => {
-            return Err(stale(format!("built from recipe {v}, this finsandbox needs recipe {RECIPE_VERSION}")))
+    Ok(ImageRecord { id: id.to_string(), labels: labels.unwrap_or_default() })
+}
+
+/// The full id of a container, to find its cgroup.
+pub fn container_id(engine: &Engine, name: &str) -> Result<String, EngineError> {
+    let out = engine.run(["container", "inspect", "--format", "{{.Id}}", name], Duration::from_secs(2))?;
+    Ok(out.stdout.trim().to_string())
+}
+
+/// Runtimes the engine offers (`docker info`), the default first.
+pub fn runtimes(engine: &Engine) -> Result<(String, Vec<String>), EngineError> {
+    if let Ok(out) = engine.run(["info", "--format", "{{json .DefaultRuntime}} {{json .Runtimes}}"], QUICK) {
+        if let Some(r) = parse_runtimes(&out.stdout) {
+            return Ok(r);
         }
-        Some(_) => {}
     }
-    if labels.get(LABEL_PROTOCOL).map(String::as_str) != Some(crate::harness::PROTOCOL_STR) {
-        return Err(stale("its harness protocol label does not match this finsandbox".into()));
+    // Podman names one OCI runtime in its `info`, elsewhere.
+    let out = engine.run(["info", "--format", "{{.Host.OCIRuntime.Name}}"], QUICK)?;
+    let name = out.stdout.trim().to_string();
+    if name.is_empty() {
+        return Err(EngineError::Unavailable { message: "the engine names no runtime in `info`".into() });
     }
-    Ok(ImageInfo { id, labels })
+    Ok((name.clone(), vec![name]))
+}
+
+pub fn parse_runtimes(s: &str) -> Option<(String, Vec<String>)> {
+    let s = s.trim();
+    let (default, rest) = s.split_once(' ')?;
+    let default: String = serde_json::from_str(default).ok()?;
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(rest).ok()?;
+    let mut names: Vec<String> = map.keys().cloned().collect();
+    names.sort_by_key(|n| (n != &default, n.clone()));
+    Some((default, names))
+}
+
+/// Change a running container's CPU quota (`docker update --cpus`).
+pub fn update_cpus(engine: &Engine, name: &str, cpus: f64) -> Result<(), EngineError> {
+    engine.run(["update".to_string(), "--cpus".to_string(), format!("{cpus}"), name.to_string()], QUICK).map(|_| ())
+}
+
+/// The CPU limit the engine holds for a container (`HostConfig.NanoCpus`),
+/// in CPUs; `None` when it has none.
+pub fn cpu_limit(engine: &Engine, name: &str) -> Result<Option<f64>, EngineError> {
+    let out = engine.run(["container", "inspect", "--format", "{{.HostConfig.NanoCpus}}", name], QUICK)?;
+    let nano: f64 = out.stdout.trim().parse().map_err(|_| EngineError::Command {
+        command: format!("{} container inspect {name}", engine.name()),
+        status: "unreadable output".into(),
+        stderr: out.stdout.clone(),
+    })?;
+    Ok((nano > 0.0).then_some(nano / 1e9))
+}
+
+/// A container carrying a label, as `list_labelled` reports it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LabelledContainer {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Every container with `label=true`, running or not.
+pub fn list_labelled(engine: &Engine, label: &str) -> Result<Vec<LabelledContainer>, EngineError> {
+    let filter = format!("label={label}=true");
+    let ids = engine.run(["ps", "--all", "--quiet", "--no-trunc", "--filter", &filter], QUICK)?;
+    let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec!["container", "inspect", "--format", INSPECT_FORMAT];
+    args.extend(&ids);
+    // A container may vanish between `ps` and `inspect` (its own run removed
+    // it): inspect the survivors one by one then.
+    match engine.run(&args, QUICK) {
+        Ok(out) => parse_labelled(&out.stdout, label),
+        Err(_) => {
+            let mut all = Vec::new();
+            for id in ids {
+                if let Ok(out) = engine.run(["container", "inspect", "--format", INSPECT_FORMAT, id], QUICK) {
+                    all.extend(parse_labelled(&out.stdout, label)?);
+                }
+            }
+            Ok(all)
+        }
+    }
+}
+
+/// One line per container, the same from docker and podman (their
+/// `{{json .}}` differ: one line versus an indented array).
+const INSPECT_FORMAT: &str = "{{.Id}}\t{{.Name}}\t{{.State.Status}}\t{{json .Config.Labels}}";
+
+/// Lines of `ID<TAB>NAME<TAB>STATUS<TAB>LABELS-JSON`; containers whose
+/// `label` is not `true` are dropped, whatever the engine's filter did.
+pub fn parse_labelled(text: &str, label: &str) -> Result<Vec<LabelledContainer>, EngineError> {
+    let unreadable = |why: String| EngineError::Command {
+        command: "container inspect".into(),
+        status: "unreadable output".into(),
+        stderr: why,
+    };
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut f = line.splitn(4, '\t');
+        let (Some(id), Some(name), Some(state), Some(labels)) = (f.next(), f.next(), f.next(), f.next()) else {
+            return Err(unreadable(line.to_string()));
+        };
+        let labels: Option<BTreeMap<String, String>> =
+            serde_json::from_str(labels).map_err(|e| unreadable(e.to_string()))?;
+        let labels = labels.unwrap_or_default();
+        // Belt and braces: never act on a container without the label, even
+        // if the engine's filter misbehaved.
+        if labels.get(label).map(String::as_str) != Some("true") {
+            continue;
+        }
+        out.push(LabelledContainer {
+            id: id.to_string(),
+            name: name.trim_start_matches('/').to_string(),
+            state: state.to_string(),
+            labels,
+        });
+    }
+    Ok(out)
 }
 
 /// The state of a finished container.
@@ -240,27 +347,22 @@ mod tests {
         assert_eq!(parse_api("garbage"), None);
     }
 
-    fn image_json(recipe: &str, protocol: &str) -> String {
-        format!(r#"sha256:abc {{"{LABEL_RECIPE}":"{recipe}","{LABEL_PROTOCOL}":"{protocol}"}}"#)
+    #[test]
+    fn image_record_parses_id_and_labels() {
+        let r = parse_image_record("img", r#"sha256:abc {"a":"1"}"#).expect("parses");
+        assert_eq!(r.id, "sha256:abc");
+        assert_eq!(r.labels.get("a").map(String::as_str), Some("1"));
+        assert!(parse_image_record("img", "x null").expect("no labels").labels.is_empty());
+        assert!(parse_image_record("img", "garbage").is_err());
     }
 
     #[test]
-    fn current_image_passes() {
-        let info = parse_image("img", &image_json(RECIPE_VERSION, crate::harness::PROTOCOL_STR)).expect("current");
-        assert_eq!(info.id, "sha256:abc");
-    }
-
-    #[test]
-    fn stale_recipe_says_rebuild() {
-        let err = parse_image("img", &image_json("0", crate::harness::PROTOCOL_STR)).expect_err("stale");
-        assert!(matches!(err, EngineError::ImageStale { .. }));
-        assert!(crate::error::Error::from(err).hint().unwrap_or_default().contains("finsandbox image build"));
-    }
-
-    #[test]
-    fn foreign_image_is_stale() {
-        let err = parse_image("img", "x null").expect_err("foreign");
-        assert!(err.to_string().contains("not built by"), "{err}");
+    fn runtimes_default_first() {
+        let (d, names) = parse_runtimes(r#""runc" {"io.containerd.runc.v2":{"path":"runc"},"runc":{"path":"runc"},"runsc":{"path":"/usr/bin/runsc"}}"#)
+            .expect("parses");
+        assert_eq!(d, "runc");
+        assert_eq!(names[0], "runc");
+        assert!(names.contains(&"runsc".to_string()));
     }
 
     #[test]

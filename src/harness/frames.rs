@@ -22,6 +22,8 @@ pub struct Decoder {
     pub stdout: Tail,
     pub position: Option<Vec<u8>>,
     pub summary: Option<Vec<u8>>,
+    /// The harness's READY frame arrived: its trusted phase is over.
+    pub ready: bool,
     /// Why the stream stopped being trusted, if it did.
     pub corrupt: Option<String>,
     max_position: usize,
@@ -36,6 +38,7 @@ impl Decoder {
             stdout: Tail::new(stdout_limit),
             position: None,
             summary: None,
+            ready: false,
             corrupt: None,
             max_position,
             current: None,
@@ -94,8 +97,12 @@ impl Decoder {
             b'O' => usize::MAX,
             b'P' => self.max_position,
             b'R' => MAX_SUMMARY,
+            b'Y' => 0,
             other => return self.fail(format!("unknown frame kind {other:#04x}")),
         };
+        if kind == b'Y' && (self.ready || self.position.is_some()) {
+            return self.fail("a READY frame out of place".into());
+        }
         if self.summary.is_some() {
             return self.fail("data after the summary frame".into());
         }
@@ -123,6 +130,7 @@ impl Decoder {
         match kind {
             b'P' => self.position = Some(std::mem::take(&mut self.buf)),
             b'R' => self.summary = Some(std::mem::take(&mut self.buf)),
+            b'Y' => self.ready = true,
             _ => {}
         }
     }
@@ -268,5 +276,18 @@ mod tests {
         let mut d = Decoder::new(1024, 1024);
         d.feed(&frame(b'Z', b"x"));
         assert!(d.corrupt.is_some());
+    }
+
+    #[test]
+    fn ready_comes_once_and_empty() {
+        let mut d = Decoder::new(1024, 1024);
+        d.feed(&frame(b'Y', b""));
+        assert!(d.ready);
+        assert_eq!(d.corrupt, None);
+        d.feed(&frame(b'Y', b""));
+        assert!(d.corrupt.is_some(), "a second READY is forged");
+        let mut d = Decoder::new(1024, 1024);
+        d.feed(&frame(b'Y', b"x"));
+        assert!(d.corrupt.is_some() && !d.ready, "READY carries nothing");
     }
 }

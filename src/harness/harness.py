@@ -6,13 +6,24 @@ the whole process, this module's objects included, so nothing this file
 reports after that point is believed by the host beyond the position itself
 (which the host re-validates and which is the strategy's answer anyway).
 
-Input: one JSON document on stdin:
+Input: JSON lines on stdin, in two phases. First the setup (everything but
+the strategy); the harness then does its trusted work (imports, the finlab
+layer, the in-process lockdown) and answers with a READY frame (kind Y);
+only then does the host tighten the CPU limit and send the strategy as a
+second line, {"source": "...", "filename": "strategy.py"}. A setup line that
+carries "source" itself is a whole request in one line (tests drive the
+harness that way):
     {"protocol": 1, "source": "...", "filename": "strategy.py", "compat": "...",
-     "data_path": "/data/market", "max_position_bytes": N}
-(`compat` is finlab_compat.py, the finlab-compatible API.)
+     "data_path": "/data/market", "max_position_bytes": N,
+     "aliases": {...}, "prices": {"close": "price:收盤價", ...},
+     "run": {"start_date": "YYYY-MM-DD", "end_date": ..., "fee_ratio": x, "tax_ratio": y}}
+(`compat` is finlab_compat.py, the finlab-compatible API; `aliases` the one
+alias table, src/harness/aliases.json; `prices` the columns the host prices
+with; `run` what the strategy finds pre-bound. The last three are optional.)
 
 Output: frames on the container's stdout, nothing else:
     b"FSB" + kind (1 byte) + length (u32, big endian) + payload
+    kind Y: ready: the trusted phase is over (empty payload, sent once)
     kind O: a chunk the strategy wrote to its stdout
     kind P: the position, a Parquet file (wide: `date` + one column per symbol)
     kind R: the run summary, JSON, always last
@@ -216,70 +227,96 @@ def strategy_traceback(err):
 STRATEGY_FILENAME = ["strategy.py"]
 
 
+def install_compat(compat, request, recorder):
+    """Install the finlab API with the host's alias table and price columns
+    (the harness derives neither itself)."""
+    return compat.install(request["data_path"], recorder, request.get("aliases"), request.get("prices"))
+
+
+def strategy_namespace(compat, request, data, filename):
+    """The strategy's globals: exactly the names a finlab strategy generator
+    pre-binds (`data`, `sim`, `pd`, `np`, `start_date`, `end_date`,
+    `fee_ratio`, `tax_ratio`), built before the lockdown so no import
+    happens after it."""
+    import sys
+
+    sim = sys.modules["finlab.backtest"].sim
+    return compat.namespace(data, sim, filename, request.get("run"))
+
+
+def fail(channel, summary, status, kind, message, tb, code):
+    summary["status"] = status
+    summary["error"] = {"type": kind, "message": message, "traceback": tb}
+    channel.send(b"R", json.dumps(summary).encode())
+    os._exit(code)
+
+
 def main():
     channel = Channel(os.dup(1))
     summary = {"protocol": PROTOCOL, "status": "ok", "warnings": []}
+    stdin = sys.stdin.buffer
     try:
-        request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+        request = json.loads(stdin.readline().decode("utf-8"))
         if request.get("protocol") != PROTOCOL:
             raise RuntimeError(f"host speaks protocol {request.get('protocol')}, harness speaks {PROTOCOL}")
         summary["versions"] = versions()
         # The finlab-compatible API, sent in with the request like this file.
         import types
+        import linecache
 
         compat = types.ModuleType("finsandbox_finlab")
         exec(compile(request["compat"], "finlab_compat.py", "exec"), compat.__dict__)
         recorder = compat.Recorder()
-        data = compat.install(request["data_path"], recorder)
-        filename = request.get("filename") or "strategy.py"
-        STRATEGY_FILENAME[0] = filename
-        source = request["source"]
-        # Tracebacks show the strategy's source lines: that is what lets an
-        # LLM loop repair the code from the error alone.
-        import linecache
-
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        data = install_compat(compat, request, recorder)
     except BaseException as err:  # the harness itself failed: not the strategy's fault
-        summary["status"] = "harness_error"
-        summary["error"] = {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc()}
-        channel.send(b"R", json.dumps(summary).encode())
-        os._exit(3)
-    try:
-        code = compile(source, filename, "exec")
-    except (SyntaxError, ValueError) as err:
-        summary["status"] = "strategy_error"
-        summary["error"] = {
-            "type": type(err).__name__,
-            "message": str(err),
-            "traceback": "".join(traceback.format_exception_only(type(err), err)),
-        }
-        channel.send(b"R", json.dumps(summary).encode())
-        os._exit(1)
+        fail(channel, summary, "harness_error", type(err).__name__, str(err), traceback.format_exc(), 3)
 
     try:
         lockdown()
     except BaseException as err:  # fail closed: no filter, no strategy
-        summary["status"] = "harness_error"
-        summary["error"] = {
-            "type": "LockdownError",
-            "message": f"the in-process seccomp lockdown could not be installed: {err}",
-            "traceback": traceback.format_exc(),
-        }
-        channel.send(b"R", json.dumps(summary).encode())
-        os._exit(3)
+        fail(
+            channel,
+            summary,
+            "harness_error",
+            "LockdownError",
+            f"the in-process seccomp lockdown could not be installed: {err}",
+            traceback.format_exc(),
+            3,
+        )
+
+    # The trusted phase is over: the host may now tighten the CPU limit and
+    # send the strategy. Nothing after this line is trusted by the host.
+    channel.send(b"Y", b"")
+    try:
+        part = request if "source" in request else json.loads(stdin.readline().decode("utf-8"))
+        source = part["source"]
+        filename = part.get("filename") or "strategy.py"
+        STRATEGY_FILENAME[0] = filename
+        # Tracebacks show the strategy's source lines: that is what lets an
+        # LLM loop repair the code from the error alone.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = strategy_namespace(compat, request, data, filename)
+    except BaseException as err:
+        fail(channel, summary, "harness_error", type(err).__name__, str(err), traceback.format_exc(), 3)
+    try:
+        code = compile(source, filename, "exec")
+    except (SyntaxError, ValueError) as err:
+        fail(
+            channel,
+            summary,
+            "strategy_error",
+            type(err).__name__,
+            str(err),
+            "".join(traceback.format_exception_only(type(err), err)),
+            1,
+        )
 
     pump = redirect_stdout(channel)
-    namespace = {"__name__": "__main__", "__file__": filename, "data": data}
     position = None
     try:
         exec(code, namespace)
-        if callable(namespace.get("strategy")):
-            position = namespace["strategy"](data)
-        elif recorder.called:
-            position = recorder.position
-        elif "position" in namespace:
-            position = namespace["position"]
-        else:
+        position = compat.pick_position(namespace, recorder, data)
+        if position is None:
             raise InvalidOutput(
                 "the strategy produced no position: define `def strategy(data): return position`, "
                 "assign a module-level `position`, or call `sim(position, ...)`"
@@ -299,6 +336,7 @@ def main():
         channel.send(b"P", payload)
     if recorder.called:
         summary["sim_params"] = recorder.params
+    summary["warnings"].extend(str(n) for n in compat.NOTES[:50])
     try:
         import resource
 

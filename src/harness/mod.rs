@@ -7,5 +7,7 @@ mod protocol;
 mod tail;
 
 pub use frames::Decoder;
-pub use protocol::{request, Summary, SummaryError, PROTOCOL_STR, SOURCE};
+pub use protocol::{
+    request, request_for, request_parts, Parts, RunContext, Summary, SummaryError, SummaryStatus, PROTOCOL_STR, SOURCE,
+};
 pub use tail::Tail;

@@ -18,18 +18,121 @@ pub const PROTOCOL_STR: &str = "1";
 #[derive(Serialize)]
 struct Request<'a> {
     protocol: u32,
-    source: &'a str,
-    filename: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    filename: Option<&'a str>,
     compat: &'a str,
     data_path: &'a str,
     max_position_bytes: usize,
+    /// The one alias table (src/harness/aliases.json), so the harness never
+    /// keeps a copy of its own.
+    aliases: serde_json::Value,
+    /// `name → data.get key` of the columns the host prices with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prices: Option<std::collections::BTreeMap<&'static str, String>>,
+    /// What the strategy finds pre-bound besides `data`, `sim`, `pd`, `np`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a RunContext>,
 }
 
-/// The stdin document for one run.
+/// What the host tells the strategy about the run: the pre-bound
+/// `start_date`/`end_date` (`--start`/`--end`; None = the price data's first
+/// and last date, which the harness reads itself), `fee_ratio`/`tax_ratio`
+/// (the host's effective costs: the floors `sim()` cannot go below).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<String>,
+    pub fee_ratio: f64,
+    pub tax_ratio: f64,
+}
+
+/// The stdin document for one run, without a run context or price columns
+/// (the harness then resolves prices through the alias table and binds the
+/// default costs).
 pub fn request(source: &str, filename: &str, data_path: &str, max_position_bytes: usize) -> Vec<u8> {
-    let r = Request { protocol: PROTOCOL, source, filename, compat: COMPAT, data_path, max_position_bytes };
-    // Serialising plain strings and integers cannot fail.
+    build(source, filename, data_path, max_position_bytes, None, None)
+}
+
+/// The stdin document for one run, with the host's price columns (from
+/// [`crate::score::price_spec`] on the host path; keys are `TABLE:COL`, valid
+/// wherever the directory is mounted) and the run context.
+pub fn request_for(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    prices: &crate::score::PriceSpec,
+    run: &RunContext,
+) -> Vec<u8> {
+    build(source, filename, data_path, max_position_bytes, Some(prices.keys()), Some(run))
+}
+
+fn build(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    prices: Option<std::collections::BTreeMap<&'static str, String>>,
+    run: Option<&RunContext>,
+) -> Vec<u8> {
+    let r = Request {
+        protocol: PROTOCOL,
+        source: Some(source),
+        filename: Some(filename),
+        compat: COMPAT,
+        data_path,
+        max_position_bytes,
+        aliases: crate::score::alias_groups_json(),
+        prices,
+        run,
+    };
+    // Serialising plain strings, numbers and maps cannot fail.
     serde_json::to_vec(&r).unwrap_or_default()
+}
+
+/// The two stdin lines of a run: the setup (everything but the strategy),
+/// sent at once; the strategy, sent only after the harness's READY frame
+/// (its trusted phase is over and the host has tightened the CPU limit).
+pub struct Parts {
+    pub setup: Vec<u8>,
+    pub strategy: Vec<u8>,
+}
+
+pub fn request_parts(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    prices: &crate::score::PriceSpec,
+    run: &RunContext,
+) -> Parts {
+    let setup = Request {
+        protocol: PROTOCOL,
+        source: None,
+        filename: None,
+        compat: COMPAT,
+        data_path,
+        max_position_bytes,
+        aliases: crate::score::alias_groups_json(),
+        prices: Some(prices.keys()),
+        run: Some(run),
+    };
+    #[derive(Serialize)]
+    struct Strategy<'a> {
+        source: &'a str,
+        filename: &'a str,
+    }
+    // JSON escapes newlines: each document is one line. Serialising plain
+    // strings, numbers and maps cannot fail.
+    let mut setup = serde_json::to_vec(&setup).unwrap_or_default();
+    setup.push(b'\n');
+    let mut strategy = serde_json::to_vec(&Strategy { source, filename }).unwrap_or_default();
+    strategy.push(b'\n');
+    Parts { setup, strategy }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -42,11 +145,22 @@ pub struct SummaryError {
     pub traceback: String,
 }
 
+/// What the harness says happened. Anything else in the frame is refused
+/// while parsing, so the host matches an enum, never a string.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryStatus {
+    Ok,
+    StrategyError,
+    InvalidOutput,
+    HarnessError,
+}
+
 /// The harness's closing summary (frame `R`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Summary {
     pub protocol: u32,
-    pub status: String,
+    pub status: SummaryStatus,
     #[serde(default)]
     pub error: Option<SummaryError>,
     #[serde(default)]
@@ -65,10 +179,7 @@ impl Summary {
         if s.protocol != PROTOCOL {
             return Err(format!("summary speaks protocol {}, expected {PROTOCOL}", s.protocol));
         }
-        match s.status.as_str() {
-            "ok" | "strategy_error" | "invalid_output" | "harness_error" => Ok(s),
-            other => Err(format!("unknown status `{other}` in the summary frame")),
-        }
+        Ok(s)
     }
 }
 
@@ -84,6 +195,27 @@ mod tests {
         assert_eq!(v["source"], "x = 1\n");
         assert_eq!(v["data_path"], "/data/market");
         assert_eq!(v["max_position_bytes"], 99);
+    }
+
+    #[test]
+    fn request_carries_the_alias_table_prices_and_run_context() {
+        let r = request("x = 1\n", "s.py", "/data/market", 99);
+        let v: serde_json::Value = serde_json::from_slice(&r).expect("json");
+        assert!(v["aliases"]["close"].as_array().is_some_and(|a| a.iter().any(|k| k == "price:收盤價")), "{v}");
+        let dir = tempfile::tempdir().expect("tmp");
+        crate::sample::write_finlab_sample(dir.path(), &crate::sample::SampleSpec { symbols: 3, years: 1 })
+            .expect("sample");
+        let spec = crate::score::price_spec(dir.path()).expect("spec");
+        let run =
+            RunContext { start_date: Some("2019-01-02".into()), end_date: None, fee_ratio: 0.002, tax_ratio: 0.003 };
+        let v: serde_json::Value =
+            serde_json::from_slice(&request_for("", "s.py", "/data/market", 1, &spec, &run)).expect("json");
+        assert_eq!(v["prices"]["close"], "price:收盤價");
+        assert_eq!(v["prices"]["open"], "price:開盤價");
+        assert_eq!(v["prices"]["adj_close"], "etl:adj_close");
+        assert_eq!(v["run"]["start_date"], "2019-01-02");
+        assert!(v["run"].get("end_date").is_none());
+        assert_eq!(v["run"]["fee_ratio"], 0.002);
     }
 
     #[test]

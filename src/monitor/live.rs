@@ -8,7 +8,7 @@
 //! and on a violation it issues one `docker kill`.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::policy::{Limits, Policy, Violation};
-use super::stats::{convert, parse_line};
-use crate::engine::Engine;
+use super::cgroup::CgroupFiles;
+use super::policy::{KillPolicy, Violation};
+use crate::config::MonitorSettings;
+use crate::engine::{self, convert, parse_line, Engine, RawStats};
 
 /// What the monitor saw.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -51,13 +52,13 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    pub fn start(engine: Engine, name: String, limits: Limits, cpus: f64, started: Instant) -> Monitor {
+    pub fn start(engine: Engine, name: String, limits: MonitorSettings, cpus: f64, started: Instant) -> Monitor {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Mutex::new(Shared::default()));
         let mut threads = Vec::new();
         if limits.enabled {
             let (e, n, st, sh) = (engine.clone(), name.clone(), Arc::clone(&stop), Arc::clone(&shared));
-            threads.push(thread::spawn(move || stream(&e, &n, Policy::new(limits, cpus), started, &st, &sh)));
+            threads.push(thread::spawn(move || stream(&e, &n, KillPolicy::new(limits, cpus), started, &st, &sh)));
         }
         let (st, sh) = (Arc::clone(&stop), Arc::clone(&shared));
         threads.push(thread::spawn(move || poll_cgroup(&engine, &name, &st, &sh)));
@@ -102,7 +103,7 @@ fn lock(m: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 fn stream(
     engine: &Engine,
     name: &str,
-    mut policy: Policy,
+    mut policy: KillPolicy,
     started: Instant,
     stop: &AtomicBool,
     shared: &Mutex<Shared>,
@@ -110,11 +111,7 @@ fn stream(
     while !stop.load(Ordering::SeqCst) {
         // The container may not exist yet when the run has just started:
         // `docker stats` then exits at once, and we try again.
-        let reader = duct::cmd(&engine.program, ["stats", "--format", super::stats::FORMAT, name])
-            .stdin_null()
-            .stderr_null()
-            .unchecked()
-            .reader();
+        let reader = engine::stats_stream(engine, name);
         let Ok(reader) = reader else { return };
         let reader = Arc::new(reader);
         {
@@ -128,7 +125,7 @@ fn stream(
         let mut lines = BufReader::new(&*reader);
         let mut line = String::new();
         // The CLI redraws each sample more than once; count each record once.
-        let mut previous: Option<super::stats::RawStats> = None;
+        let mut previous: Option<RawStats> = None;
         loop {
             line.clear();
             match lines.read_line(&mut line) {
@@ -151,11 +148,21 @@ fn stream(
                 if let Some(m) = sample.memory_bytes {
                     s.sampled_memory_peak = Some(s.sampled_memory_peak.map_or(m, |q| q.max(m)));
                 }
-                if !violations.is_empty() && !s.report.killed {
-                    s.report.violations.extend(violations);
+                if s.report.killed {
+                    continue;
+                }
+                // A warning is recorded once per rule; a kill ends the run.
+                for v in violations.iter().filter(|v| v.action == "warn") {
+                    if !s.report.violations.iter().any(|x| x.rule == v.rule) {
+                        s.report.violations.push(v.clone());
+                    }
+                }
+                let kills: Vec<Violation> = violations.into_iter().filter(|v| v.action == "kill").collect();
+                if !kills.is_empty() {
+                    s.report.violations.extend(kills);
                     s.report.killed = true;
                     drop(s);
-                    let _ = crate::engine::kill(engine, name);
+                    let _ = engine::kill(engine, name);
                 }
             }
         }
@@ -174,8 +181,8 @@ fn poll_cgroup(engine: &Engine, name: &str, stop: &AtomicBool, shared: &Mutex<Sh
     while !stop.load(Ordering::SeqCst) {
         if dirs.is_none() && tries < 50 {
             tries += 1;
-            if let Ok(out) = engine.run(["container", "inspect", "--format", "{{.Id}}", name], Duration::from_secs(2)) {
-                dirs = CgroupFiles::find(Path::new("/sys/fs/cgroup"), out.stdout.trim());
+            if let Ok(id) = engine::container_id(engine, name) {
+                dirs = CgroupFiles::find(Path::new("/sys/fs/cgroup"), &id);
             }
         }
         if let Some(d) = &dirs {
@@ -200,138 +207,5 @@ fn sleep_unless_stopped(stop: &AtomicBool, d: Duration) {
     let end = Instant::now() + d;
     while !stop.load(Ordering::SeqCst) && Instant::now() < end {
         thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The counter files of one container's cgroup, v1 or v2, cgroupfs or
-/// systemd driver. Absent (a remote engine, another layout): `None`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CgroupFiles {
-    memory_peak: PathBuf,
-    cpu: PathBuf,
-    /// v1 `memory.oom_control` or v2 `memory.events`: both have `oom_kill N`.
-    oom: PathBuf,
-    v2: bool,
-}
-
-impl CgroupFiles {
-    pub fn find(root: &Path, id: &str) -> Option<CgroupFiles> {
-        if id.len() < 12 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        let v1_mem = [
-            root.join("memory/docker").join(id),
-            root.join(format!("memory/system.slice/docker-{id}.scope")),
-            root.join(format!("memory/libpod_parent/libpod-{id}")),
-            root.join(format!("memory/machine.slice/libpod-{id}.scope")),
-        ];
-        for m in v1_mem {
-            if m.join("memory.max_usage_in_bytes").exists() {
-                let rel = m.strip_prefix(root.join("memory")).ok()?.to_path_buf();
-                let cpu = ["cpuacct", "cpu,cpuacct", "cpu"]
-                    .iter()
-                    .map(|c| root.join(c).join(&rel).join("cpuacct.usage"))
-                    .find(|p| p.exists())
-                    .unwrap_or_default();
-                return Some(CgroupFiles {
-                    memory_peak: m.join("memory.max_usage_in_bytes"),
-                    cpu,
-                    oom: m.join("memory.oom_control"),
-                    v2: false,
-                });
-            }
-        }
-        let v2 = [
-            root.join(format!("system.slice/docker-{id}.scope")),
-            root.join("docker").join(id),
-            root.join(format!("machine.slice/libpod-{id}.scope")),
-            root.join(format!("libpod_parent/libpod-{id}")),
-        ];
-        for d in v2 {
-            if d.join("memory.peak").exists() || d.join("cpu.stat").exists() {
-                return Some(CgroupFiles {
-                    memory_peak: d.join("memory.peak"),
-                    cpu: d.join("cpu.stat"),
-                    oom: d.join("memory.events"),
-                    v2: true,
-                });
-            }
-        }
-        None
-    }
-
-    fn oom_kills(&self) -> u64 {
-        std::fs::read_to_string(&self.oom)
-            .ok()
-            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0)
-    }
-
-    fn read(&self) -> (Option<(u64, &'static str)>, Option<f64>) {
-        let peak = std::fs::read_to_string(&self.memory_peak)
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(|b| (b, if self.v2 { "cgroup_v2_memory_peak" } else { "cgroup_v1_max_usage" }));
-        let cpu = std::fs::read_to_string(&self.cpu).ok().and_then(|s| {
-            if self.v2 {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("usage_usec "))
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .map(|us| us / 1e6)
-            } else {
-                s.trim().parse::<f64>().ok().map(|ns| ns / 1e9)
-            }
-        });
-        (peak, cpu)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ID: &str = "169ae87a9a08169ae87a9a08169ae87a9a08169ae87a9a08169ae87a9a081234";
-
-    #[test]
-    fn finds_cgroup_v1_cgroupfs_layout() {
-        let root = tempfile::tempdir().expect("tmp");
-        let mem = root.path().join("memory/docker").join(ID);
-        let cpu = root.path().join("cpu,cpuacct/docker").join(ID);
-        std::fs::create_dir_all(&mem).expect("mkdir");
-        std::fs::create_dir_all(&cpu).expect("mkdir");
-        std::fs::write(mem.join("memory.max_usage_in_bytes"), "134217728\n").expect("write");
-        std::fs::write(mem.join("memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n").expect("write");
-        std::fs::write(cpu.join("cpuacct.usage"), "2500000000\n").expect("write");
-        let f = CgroupFiles::find(root.path(), ID).expect("found");
-        assert_eq!(f.read(), (Some((134_217_728, "cgroup_v1_max_usage")), Some(2.5)));
-        assert_eq!(f.oom_kills(), 2);
-    }
-
-    #[test]
-    fn finds_cgroup_v2_systemd_layout() {
-        let root = tempfile::tempdir().expect("tmp");
-        let d = root.path().join(format!("system.slice/docker-{ID}.scope"));
-        std::fs::create_dir_all(&d).expect("mkdir");
-        std::fs::write(d.join("memory.peak"), "1048576\n").expect("write");
-        std::fs::write(d.join("cpu.stat"), "usage_usec 1500000\nuser_usec 1000000\n").expect("write");
-        let f = CgroupFiles::find(root.path(), ID).expect("found");
-        assert_eq!(f.read(), (Some((1_048_576, "cgroup_v2_memory_peak")), Some(1.5)));
-    }
-
-    #[test]
-    fn finds_podman_cgroup_v1_layout() {
-        let root = tempfile::tempdir().expect("tmp");
-        let mem = root.path().join(format!("memory/libpod_parent/libpod-{ID}"));
-        std::fs::create_dir_all(&mem).expect("mkdir");
-        std::fs::write(mem.join("memory.max_usage_in_bytes"), "4096\n").expect("write");
-        let f = CgroupFiles::find(root.path(), ID).expect("found");
-        assert_eq!(f.read().0, Some((4096, "cgroup_v1_max_usage")));
-    }
-
-    #[test]
-    fn refuses_ids_that_are_not_hex() {
-        let root = tempfile::tempdir().expect("tmp");
-        assert!(CgroupFiles::find(root.path(), "../../etc").is_none());
-        assert!(CgroupFiles::find(root.path(), ID).is_none());
     }
 }

@@ -8,53 +8,31 @@
 
 use serde::Serialize;
 
-use super::stats::Sample;
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Limits {
-    pub enabled: bool,
-    pub max_cpu_percent: f64,
-    pub cpu_window_seconds: f64,
-    pub max_memory_percent: f64,
-    pub memory_window_seconds: f64,
-    pub max_pids: u64,
-    /// Both CPU and memory above this in one sample.
-    pub combined_percent: f64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            enabled: true,
-            max_cpu_percent: 95.0,
-            cpu_window_seconds: 15.0,
-            max_memory_percent: 95.0,
-            memory_window_seconds: 10.0,
-            max_pids: 90,
-            combined_percent: 80.0,
-        }
-    }
-}
+use crate::config::MonitorSettings;
+use crate::engine::Sample;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
     pub rule: &'static str,
+    /// `kill`: the run was stopped for it; `warn`: recorded only (the CPU
+    /// rules by default: using the quota the kernel enforces is no offence).
+    pub action: &'static str,
     pub observed: f64,
     pub threshold: f64,
     /// Seconds since the run started.
     pub at_s: f64,
 }
 
-pub struct Policy {
-    limits: Limits,
+pub struct KillPolicy {
+    limits: MonitorSettings,
     cpus: f64,
     cpu_since: Option<f64>,
     memory_since: Option<f64>,
 }
 
-impl Policy {
-    pub fn new(limits: Limits, cpus: f64) -> Self {
-        Policy { limits, cpus: cpus.max(0.01), cpu_since: None, memory_since: None }
+impl KillPolicy {
+    pub fn new(limits: MonitorSettings, cpus: f64) -> Self {
+        KillPolicy { limits, cpus: cpus.max(0.01), cpu_since: None, memory_since: None }
     }
 
     /// CPU as a percentage of the container's CPU limit.
@@ -68,9 +46,11 @@ impl Policy {
         let mut out = Vec::new();
         let cpu = self.normalised_cpu(s);
         let round = |x: f64| (x * 100.0).round() / 100.0;
+        let cpu_action = if l.cpu_kills { "kill" } else { "warn" };
         if let Some(c) = sustained(&mut self.cpu_since, cpu, l.max_cpu_percent, l.cpu_window_seconds, t) {
             out.push(Violation {
                 rule: "cpu_sustained",
+                action: cpu_action,
                 observed: round(c),
                 threshold: l.max_cpu_percent,
                 at_s: round(t),
@@ -80,6 +60,7 @@ impl Policy {
         if let Some(m) = sustained(&mut self.memory_since, memory, l.max_memory_percent, l.memory_window_seconds, t) {
             out.push(Violation {
                 rule: "memory_sustained",
+                action: "kill",
                 observed: round(m),
                 threshold: l.max_memory_percent,
                 at_s: round(t),
@@ -87,13 +68,20 @@ impl Policy {
         }
         if let Some(p) = s.pids {
             if p >= l.max_pids {
-                out.push(Violation { rule: "pids", observed: p as f64, threshold: l.max_pids as f64, at_s: round(t) });
+                out.push(Violation {
+                    rule: "pids",
+                    action: "kill",
+                    observed: p as f64,
+                    threshold: l.max_pids as f64,
+                    at_s: round(t),
+                });
             }
         }
         if let (Some(c), Some(m)) = (cpu, s.memory_percent) {
             if c > l.combined_percent && m > l.combined_percent {
                 out.push(Violation {
                     rule: "cpu_and_memory",
+                    action: cpu_action,
                     observed: round(c.min(m)),
                     threshold: l.combined_percent,
                     at_s: round(t),
@@ -131,13 +119,13 @@ mod tests {
 
     #[test]
     fn cpu_is_normalised_to_the_limit() {
-        let p = Policy::new(Limits::default(), 0.5);
+        let p = KillPolicy::new(MonitorSettings::default(), 0.5);
         assert_eq!(p.normalised_cpu(&sample(Some(49.0), None, None)), Some(98.0));
     }
 
     #[test]
     fn cpu_must_be_sustained_for_the_window() {
-        let mut p = Policy::new(Limits::default(), 0.5);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 0.5);
         for t in 0..15 {
             assert!(p.observe(&sample(Some(49.0), Some(1.0), Some(3)), t as f64).is_empty(), "fired early at {t}");
         }
@@ -149,7 +137,7 @@ mod tests {
 
     #[test]
     fn a_dip_restarts_the_cpu_window() {
-        let mut p = Policy::new(Limits::default(), 1.0);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 1.0);
         for t in 0..10 {
             p.observe(&sample(Some(99.0), None, None), t as f64);
         }
@@ -162,7 +150,7 @@ mod tests {
 
     #[test]
     fn missing_values_do_not_break_a_window() {
-        let mut p = Policy::new(Limits::default(), 1.0);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 1.0);
         p.observe(&sample(Some(99.0), None, None), 0.0);
         p.observe(&sample(None, None, None), 5.0);
         assert!(!p.observe(&sample(Some(99.0), None, None), 15.0).is_empty());
@@ -170,7 +158,7 @@ mod tests {
 
     #[test]
     fn memory_window() {
-        let mut p = Policy::new(Limits::default(), 1.0);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 1.0);
         assert!(p.observe(&sample(None, Some(96.0), None), 0.0).is_empty());
         assert!(p.observe(&sample(None, Some(96.0), None), 9.0).is_empty());
         assert_eq!(p.observe(&sample(None, Some(96.0), None), 10.0)[0].rule, "memory_sustained");
@@ -178,14 +166,14 @@ mod tests {
 
     #[test]
     fn pids_at_the_limit_fire_at_once() {
-        let mut p = Policy::new(Limits::default(), 1.0);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 1.0);
         assert!(p.observe(&sample(None, None, Some(89)), 0.0).is_empty());
         assert_eq!(p.observe(&sample(None, None, Some(90)), 1.0)[0].rule, "pids");
     }
 
     #[test]
     fn cpu_and_memory_together_fire_in_one_sample() {
-        let mut p = Policy::new(Limits::default(), 0.5);
+        let mut p = KillPolicy::new(MonitorSettings::default(), 0.5);
         let v = p.observe(&sample(Some(41.0), Some(81.0), None), 0.0);
         assert_eq!(v.iter().map(|v| v.rule).collect::<Vec<_>>(), ["cpu_and_memory"]);
         assert!(p.observe(&sample(Some(41.0), Some(79.0), None), 1.0).is_empty());

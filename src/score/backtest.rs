@@ -5,7 +5,8 @@
 use super::market::Market;
 use crate::position::{Dtype, Position};
 
-/// Calendar periods for `resample`.
+/// Calendar periods for `resample` (the family; the anchor is
+/// [`Params::anchor`], a list of dates [`Params::rebalance_dates`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resample {
     Week,
@@ -14,38 +15,103 @@ pub enum Resample {
     Year,
 }
 
+const WEEKDAYS: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+
 impl Resample {
-    /// pandas-style aliases: `W`, `W-FRI`, `M`, `ME`, `BM`, `Q`, `QE`, `Y`, `A`, `YE`...
+    /// The family of a pandas alias (see [`Resample::parse_rule`]).
     pub fn parse(s: &str) -> Result<Resample, String> {
-        let head = s.trim().to_ascii_uppercase();
-        let head = head.split('-').next().unwrap_or("");
+        Resample::parse_rule(s).map(|(r, _)| r)
+    }
+
+    /// A pandas offset alias → the family and the period's end anchor, as
+    /// pandas defines the periods: `W` = `W-SUN` (weeks ending Sunday),
+    /// `W-WED` weeks ending Wednesday (anchor 0 = Monday … 6 = Sunday);
+    /// `M`, `ME`, `MS`, `BM`, `BME`, `BMS` calendar months; `Q`/`QE`/`BQ`/`BQE`
+    /// = `Q-DEC`, `Q-JAN` quarters ending Jan/Apr/Jul/Oct (anchor: the end
+    /// month 1..=12); `QS-FEB`/`BQS-FEB` quarters *starting* in Feb, i.e.
+    /// ending in Jan; `A`/`Y`/`YE`/`BA`/`BY`/`BYE` = `A-DEC`, `A-JUN` years
+    /// ending in June; `AS`/`YS`/`BAS`/`BYS` anchored on the start month.
+    /// Anything else (multiples such as `2W`, `D`, `SM`, a bad anchor) is an
+    /// error.
+    pub fn parse_rule(s: &str) -> Result<(Resample, u8), String> {
+        let up = s.trim().to_ascii_uppercase();
+        let (head, anchor) = match up.split_once('-') {
+            Some((h, a)) => (h, Some(a)),
+            None => (up.as_str(), None),
+        };
+        let bad = || {
+            format!(
+                "unsupported resample `{s}`: use W, M, Q or Y, a pandas alias (ME, QE, YE, W-WED, Q-JAN, A-JUN, QS-FEB, ...) or a list of dates"
+            )
+        };
+        let month = |a: Option<&str>, default: u8| -> Result<u8, String> {
+            match a {
+                None => Ok(default),
+                Some(a) => MONTHS.iter().position(|m| *m == a).map(|i| i as u8 + 1).ok_or_else(bad),
+            }
+        };
+        // A period anchored on its start month ends the month before.
+        let before = |m: u8| if m == 1 { 12 } else { m - 1 };
         match head {
-            "W" => Ok(Resample::Week),
-            "M" | "ME" | "MS" | "BM" | "BME" | "BMS" => Ok(Resample::Month),
-            "Q" | "QE" | "QS" | "BQ" | "BQE" => Ok(Resample::Quarter),
-            "Y" | "YE" | "YS" | "A" | "AS" | "BA" | "BY" => Ok(Resample::Year),
-            _ => Err(format!("unsupported resample `{s}`: use W, M, Q or Y (or pandas aliases such as ME, QE, W-FRI)")),
+            "W" => match anchor {
+                None => Ok((Resample::Week, 6)),
+                Some(a) => WEEKDAYS.iter().position(|d| *d == a).map(|i| (Resample::Week, i as u8)).ok_or_else(bad),
+            },
+            "M" | "ME" | "MS" | "BM" | "BME" | "BMS" if anchor.is_none() => Ok((Resample::Month, 0)),
+            "Q" | "QE" | "BQ" | "BQE" => Ok((Resample::Quarter, month(anchor, 12)?)),
+            "QS" | "BQS" => Ok((Resample::Quarter, before(month(anchor, 1)?))),
+            "Y" | "YE" | "A" | "BA" | "BY" | "BYE" => Ok((Resample::Year, month(anchor, 12)?)),
+            "YS" | "AS" | "BAS" | "BYS" => Ok((Resample::Year, before(month(anchor, 1)?))),
+            _ => Err(bad()),
         }
     }
 
-    /// A key that changes exactly when the period does.
-    fn period(self, day: i32) -> i64 {
+    /// A key that changes exactly when the period does. `anchor`: the
+    /// weekday a week ends on (0 = Monday), the month a quarter or year ends
+    /// in; None: Sunday, December.
+    fn period(self, anchor: Option<u8>, day: i32) -> i64 {
         let (y, m, _) = civil(day);
+        let a = i64::from(self.anchor_or_default(anchor));
         match self {
-            // Monday-based weeks: 1970-01-05 was a Monday.
-            Resample::Week => i64::from(day - 4).div_euclid(7),
+            // 1970-01-05 (day 4) was a Monday; a week ending on weekday `a`
+            // starts on weekday a + 1.
+            Resample::Week => i64::from(day - 4).saturating_sub((a + 1) % 7).div_euclid(7),
             Resample::Month => y * 12 + m,
-            Resample::Quarter => y * 4 + (m - 1) / 3,
-            Resample::Year => y,
+            Resample::Quarter => (y * 12 + m - 1 - a).div_euclid(3),
+            Resample::Year => (y * 12 + m - 1 - a).div_euclid(12),
+        }
+    }
+
+    fn anchor_or_default(self, anchor: Option<u8>) -> u8 {
+        anchor.unwrap_or(if self == Resample::Week { 6 } else { 12 })
+    }
+
+    /// The pandas spelling of the family with its anchor.
+    pub fn label(self, anchor: Option<u8>) -> String {
+        let anchor = self.anchor_or_default(anchor);
+        let month = |a: u8| MONTHS.get(usize::from(a).saturating_sub(1)).copied().unwrap_or("DEC");
+        match self {
+            Resample::Week => format!("W-{}", WEEKDAYS.get(usize::from(anchor)).copied().unwrap_or("SUN")),
+            Resample::Month => "M".into(),
+            Resample::Quarter => format!("Q-{}", month(anchor)),
+            Resample::Year => format!("A-{}", month(anchor)),
         }
     }
 }
 
-use super::market::civil;
+use crate::dates::civil;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     pub resample: Option<Resample>,
+    /// The anchor of `resample` (see [`Resample::parse_rule`]); ignored
+    /// without `resample`.
+    pub anchor: Option<u8>,
+    /// `sim(resample=[dates])`: rebalance at the close of the last trading
+    /// day on or before each date (days since 1970-01-01, sorted). Takes
+    /// precedence over `resample`.
+    pub rebalance_dates: Option<Vec<i32>>,
     pub stop_loss: Option<f64>,
     pub take_profit: Option<f64>,
     pub position_limit: f64,
@@ -54,10 +120,23 @@ pub struct Params {
     pub trade_at_open: bool,
 }
 
+impl Params {
+    /// What the result's `backtest.resample` should say: `W-SUN`, `Q-JAN`,
+    /// `M`, `dates(12)`, or None for daily.
+    pub fn resample_label(&self) -> Option<String> {
+        if let Some(d) = &self.rebalance_dates {
+            return Some(format!("dates({})", d.len()));
+        }
+        self.resample.map(|r| r.label(self.anchor))
+    }
+}
+
 impl Default for Params {
     fn default() -> Self {
         Params {
             resample: None,
+            anchor: None,
+            rebalance_dates: None,
             stop_loss: None,
             take_profit: None,
             position_limit: 1.0,
@@ -176,9 +255,16 @@ pub fn run(m: &Market, pos: &Position, p: &Params) -> Result<Outcome, String> {
             if t < start {
                 return false;
             }
+            if let Some(list) = &p.rebalance_dates {
+                // A listed date acts as a period end: decided at the close
+                // of the last trading day on or before it.
+                let next = m.dates.get(t + 1).copied().unwrap_or(i32::MAX);
+                let from = list.partition_point(|d| *d < m.dates[t]);
+                return list.get(from).is_some_and(|d| *d < next);
+            }
             match p.resample {
                 None => t == start || row_of[t] != row_of[t - 1] && weights_of(t) != weights_of(t - 1),
-                Some(rs) => t + 1 >= rows || rs.period(m.dates[t]) != rs.period(m.dates[t + 1]),
+                Some(rs) => t + 1 >= rows || rs.period(p.anchor, m.dates[t]) != rs.period(p.anchor, m.dates[t + 1]),
             }
         })
         .collect();
@@ -192,6 +278,7 @@ pub fn run(m: &Market, pos: &Position, p: &Params) -> Result<Outcome, String> {
     // the whole universe.
     let mut held: Vec<usize> = Vec::new();
     let mut cash = 1.0f64;
+    let mut ruined = false;
     let mut pending: Option<Vec<(usize, f64)>> = None;
     let mut pending_exits: Vec<usize> = Vec::new();
     let mut scratch = vec![f64::NAN; ncols];
@@ -263,8 +350,27 @@ pub fn run(m: &Market, pos: &Position, p: &Params) -> Result<Outcome, String> {
         }
         // Mark to market at the close.
         let holdings: f64 = held.iter().map(|&i| shares[i] * px(close, t, i)).sum();
+        let mut equity = cash + holdings;
+        // Rule 7, ruin: equity that reaches zero stays at zero; nothing is
+        // traded or held after it (no negative equity, no recovery from nothing).
+        if ruined || equity <= 0.0 {
+            if !ruined {
+                out.warnings.push(format!(
+                    "the equity reached zero on {}: the strategy is ruined and stays at zero",
+                    crate::position::iso_date(m.dates[t])
+                ));
+            }
+            ruined = true;
+            equity = 0.0;
+            cash = 0.0;
+            for &i in &held {
+                shares[i] = 0.0;
+            }
+            held.clear();
+            pending_exits.clear();
+        }
         out.dates.push(m.dates[t]);
-        out.equity.push(cash + holdings);
+        out.equity.push(equity);
         out.invested.push(!held.is_empty());
         // Rule 6: stops judged at this close, sold at the next trade.
         if p.stop_loss.is_some() || p.take_profit.is_some() {
@@ -278,7 +384,7 @@ pub fn run(m: &Market, pos: &Position, p: &Params) -> Result<Outcome, String> {
                 }
             }
         }
-        if decides[t] && t + 1 < rows {
+        if decides[t] && t + 1 < rows && !ruined {
             pending = Some(weights_of(t));
         }
     }
@@ -391,7 +497,7 @@ pub mod tests {
         // Days: Jan 30, Jan 31, Feb 1, Feb 2 (2024). The target switches from
         // S0 to S1 on Feb 1, but with resample M it is only read at Jan 31's
         // close (S0) and Feb 2 (end of data).
-        let d = |s: &str| super::super::market::parse_iso_date(s).expect("date");
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
         let dates = [d("2024-01-30"), d("2024-01-31"), d("2024-02-01"), d("2024-02-02")];
         let m = market(&dates, &[&[10.0, 10.0, 12.0, 12.0], &[10.0, 10.0, 5.0, 5.0]]);
         let p = position(&dates, &[&[1.0, 1.0, 0.0, 0.0], &[0.0, 0.0, 1.0, 1.0]], Dtype::Bool);
@@ -481,6 +587,57 @@ pub mod tests {
             let b = *run(&m, &p, &dear).expect("dear").equity.last().expect("l");
             assert!(b <= a + 1e-12, "case {case}: doubling costs raised equity from {a} to {b}");
         }
+    }
+
+    #[test]
+    fn rule7_equity_that_reaches_zero_stays_at_zero() {
+        // A full short (weight -1) of a stock that triples: equity 1 → 1 - 2 = -1
+        // at day 2; ruin clamps it to zero for good, though the price falls back.
+        let m = market(&[0, 1, 2, 3, 4], &[&[10.0, 10.0, 30.0, 5.0, 5.0]]);
+        let p = position(&[0], &[&[-1.0]], Dtype::Float);
+        let o = run(&m, &p, &no_fees()).expect("runs");
+        assert_eq!(o.equity[2..].to_vec(), vec![0.0, 0.0, 0.0], "{:?}", o.equity);
+        assert!(o.warnings.iter().any(|w| w.contains("ruined")), "{:?}", o.warnings);
+        assert!(!o.invested[3]);
+    }
+
+    #[test]
+    fn rule3_anchored_aliases_follow_pandas_period_ends() {
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
+        // W-WED: Wed 2024-01-10 ends a week, Thu 01-11 starts the next.
+        let wed = |s: &str| Resample::Week.period(Some(2), d(s));
+        assert_eq!(wed("2024-01-04"), wed("2024-01-10"));
+        assert_ne!(wed("2024-01-10"), wed("2024-01-11"));
+        assert_eq!(wed("2024-01-11"), wed("2024-01-17"));
+        // W (= W-SUN): Sunday ends the week, Monday starts one.
+        let sun = |s: &str| Resample::Week.period(None, d(s));
+        assert_eq!(sun("2024-01-08"), sun("2024-01-14"));
+        assert_ne!(sun("2024-01-14"), sun("2024-01-15"));
+        // Q-JAN: quarters Feb-Apr, May-Jul; A-JUN: years Jul-Jun.
+        let qjan = |s: &str| Resample::Quarter.period(Some(1), d(s));
+        assert_eq!(qjan("2024-02-01"), qjan("2024-04-30"));
+        assert_ne!(qjan("2024-01-31"), qjan("2024-02-01"));
+        assert_ne!(qjan("2024-04-30"), qjan("2024-05-01"));
+        let ajun = |s: &str| Resample::Year.period(Some(6), d(s));
+        assert_eq!(ajun("2023-07-01"), ajun("2024-06-28"));
+        assert_ne!(ajun("2024-06-28"), ajun("2024-07-01"));
+        let q = |s: &str| Resample::Quarter.period(None, d(s));
+        assert_eq!(q("2024-01-02"), q("2024-03-29"));
+        assert_ne!(q("2024-03-29"), q("2024-04-01"));
+    }
+
+    #[test]
+    fn rule3_a_list_of_dates_rebalances_at_the_last_close_on_or_before_each() {
+        // Trading days Mon 1..Fri 5 (2024-01-01..05); dates Jan 2 and Sat Jan 6.
+        let d = |s: &str| crate::dates::parse_iso_date(s).expect("date");
+        let dates: Vec<i32> = (1..=5).map(|k| d(&format!("2024-01-0{k}"))).collect();
+        let m = market(&dates, &[&[10.0, 10.0, 20.0, 20.0, 40.0]]);
+        let p = position(&dates[..1], &[&[1.0]], Dtype::Bool);
+        let params = Params { rebalance_dates: Some(vec![d("2024-01-02"), d("2024-01-06")]), ..no_fees() };
+        let o = run(&m, &p, &params).expect("runs");
+        // Decided at Jan 2's close, bought at Jan 3's close (20): 40 → 2.0.
+        assert!(close_to(o.equity[2], 1.0) && close_to(o.equity[4], 2.0), "{:?}", o.equity);
+        assert_eq!(params.resample_label().as_deref(), Some("dates(2)"));
     }
 
     #[test]

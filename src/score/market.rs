@@ -14,6 +14,8 @@ use parquet::basic::{LogicalType, TimeUnit, Type as Physical};
 use parquet::column::reader::ColumnReader;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
+use super::PriceSpec;
+
 /// Prices as dates × symbols, column-major (`values[col * rows + row]`),
 /// NaN where the file has no row.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,23 +33,34 @@ impl Market {
     }
 }
 
-type CacheKey = (PathBuf, u64, Option<SystemTime>);
+type CacheKey = Vec<(PathBuf, u64, Option<SystemTime>, String)>;
 
 fn cache() -> &'static Mutex<HashMap<CacheKey, Arc<Market>>> {
     static CACHE: OnceLock<Mutex<HashMap<CacheKey, Arc<Market>>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Load (or reuse) the price matrices of a long-layout Parquet file.
+/// Load (or reuse) the price matrices of a dataset: a long-layout Parquet
+/// file, or a directory of tables whose price columns the alias table names
+/// (`price:收盤價`, `etl:adj_close`, ... see [`super::price_spec`]).
 pub fn load(path: &Path) -> Result<Arc<Market>, String> {
-    let path = &crate::data::price_table(path)?;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open: {e}"))?;
-    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    let spec = super::price_spec(path)?;
+    load_spec(&spec)
+}
+
+/// Load the price matrices the spec names.
+pub fn load_spec(spec: &PriceSpec) -> Result<Arc<Market>, String> {
+    let mut key: CacheKey = Vec::new();
+    for (name, col) in [("close", Some(&spec.close)), ("open", spec.open.as_ref()), ("adj", spec.adj_close.as_ref())] {
+        if let Some(c) = col {
+            let meta = std::fs::metadata(&c.file).map_err(|e| format!("cannot open `{}`: {e}", c.file.display()))?;
+            key.push((c.file.clone(), meta.len(), meta.modified().ok(), format!("{name}={}", c.column)));
+        }
+    }
     if let Some(m) = cache().lock().map_err(|_| "cache poisoned".to_string())?.get(&key) {
         return Ok(Arc::clone(m));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let market = Arc::new(decode(bytes)?);
+    let market = Arc::new(build(spec)?);
     if let Ok(mut c) = cache().lock() {
         c.insert(key, Arc::clone(&market));
     }
@@ -60,7 +73,15 @@ enum Col {
     Numbers(Vec<Option<f64>>),
 }
 
-pub fn decode(bytes: Vec<u8>) -> Result<Market, String> {
+/// A long table's `date`, `symbol` and the asked-for numeric columns, row by row.
+struct Long {
+    dates: Vec<i32>,
+    symbols: Vec<String>,
+    values: Vec<Vec<Option<f64>>>,
+}
+
+fn read_long(file: &Path, names: &[&str]) -> Result<Long, String> {
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
     let reader = SerializedFileReader::new(bytes::Bytes::from(bytes))
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     let md = reader.metadata();
@@ -68,30 +89,29 @@ pub fn decode(bytes: Vec<u8>) -> Result<Market, String> {
     let index = |name: &str| (0..schema.num_columns()).find(|&i| schema.column(i).name() == name);
     let date_i = index("date").ok_or("no `date` column")?;
     let symbol_i = index("symbol").ok_or("no `symbol` column")?;
-    let close_i = index("close");
-    let adj_i = index("adj_close");
-    if close_i.is_none() && adj_i.is_none() {
-        return Err("no prices: the file needs a `close` (or `adj_close`) column".into());
+    let mut field_ix = Vec::with_capacity(names.len());
+    for n in names {
+        field_ix.push(index(n).ok_or_else(|| format!("no `{n}` column"))?);
     }
-    let open_i = index("open");
-
     let mut dates: Vec<Option<i32>> = Vec::new();
     let mut symbols: Vec<Option<String>> = Vec::new();
-    let mut fields: HashMap<usize, Vec<Option<f64>>> = HashMap::new();
+    let mut fields: Vec<Vec<Option<f64>>> = vec![Vec::new(); names.len()];
     for rg in 0..md.num_row_groups() {
         let group = reader.get_row_group(rg).map_err(|e| e.to_string())?;
         let n = usize::try_from(group.metadata().num_rows()).map_err(|_| "negative row count")?;
-        for i in [Some(date_i), Some(symbol_i), close_i, adj_i, open_i].into_iter().flatten() {
+        let mut wanted = vec![date_i, symbol_i];
+        wanted.extend(&field_ix);
+        for (k, i) in wanted.into_iter().enumerate() {
             let col = schema.column(i);
             let r = group.get_column_reader(i).map_err(|e| e.to_string())?;
             let decoded = read_column(r, n, col.physical_type(), col.logical_type_ref(), col.name())?;
-            match (i, decoded) {
-                (i, Col::Dates(v)) if i == date_i => dates.extend(v),
-                (i, Col::Strings(v)) if i == date_i => {
-                    dates.extend(v.into_iter().map(|s| s.and_then(|s| parse_iso_date(&s))))
+            match (k, decoded) {
+                (0, Col::Dates(v)) => dates.extend(v),
+                (0, Col::Strings(v)) => {
+                    dates.extend(v.into_iter().map(|s| s.and_then(|s| crate::dates::parse_iso_date(&s))))
                 }
-                (i, Col::Strings(v)) if i == symbol_i => symbols.extend(v),
-                (i, Col::Numbers(v)) if i != date_i && i != symbol_i => fields.entry(i).or_default().extend(v),
+                (1, Col::Strings(v)) => symbols.extend(v),
+                (k, Col::Numbers(v)) if k >= 2 => fields[k - 2].extend(v),
                 (_, _) => return Err(format!("column `{}` has the wrong type", col.name())),
             }
         }
@@ -102,36 +122,83 @@ pub fn decode(bytes: Vec<u8>) -> Result<Market, String> {
     if symbols.iter().any(Option::is_none) {
         return Err("some `symbol` values are missing".into());
     }
-    let all_dates: BTreeSet<i32> = dates.iter().flatten().copied().collect();
-    let all_symbols: BTreeSet<&str> = symbols.iter().flatten().map(String::as_str).collect();
+    Ok(Long {
+        dates: dates.into_iter().flatten().collect(),
+        symbols: symbols.into_iter().flatten().collect(),
+        values: fields,
+    })
+}
+
+/// The grid is the close table's dates × symbols; columns of other tables
+/// (an `etl:adj_close`) are placed on it by (date, symbol), rows the grid
+/// lacks ignored.
+fn build(spec: &PriceSpec) -> Result<Market, String> {
+    let close_file = &spec.close.file;
+    let same = |c: &Option<super::Column>| c.as_ref().filter(|c| &c.file == close_file).map(|c| c.column.clone());
+    let mut names = vec![spec.close.column.clone()];
+    let open_here = same(&spec.open);
+    let adj_here = same(&spec.adj_close);
+    names.extend(open_here.iter().cloned());
+    names.extend(adj_here.iter().cloned());
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let long = read_long(close_file, &refs).map_err(|e| format!("`{}`: {e}", close_file.display()))?;
+    let all_dates: BTreeSet<i32> = long.dates.iter().copied().collect();
+    let all_symbols: BTreeSet<&str> = long.symbols.iter().map(String::as_str).collect();
     let date_ix: HashMap<i32, usize> = all_dates.iter().enumerate().map(|(i, d)| (*d, i)).collect();
     let sym_ix: HashMap<&str, usize> = all_symbols.iter().enumerate().map(|(i, s)| (*s, i)).collect();
     let (rows, cols) = (all_dates.len(), all_symbols.len());
-    let mut seen = vec![false; rows * cols];
-    let mut slots = Vec::with_capacity(dates.len());
-    for (d, s) in dates.iter().zip(&symbols) {
-        let (Some(d), Some(s)) = (d, s) else { continue };
-        let slot = sym_ix[s.as_str()] * rows + date_ix[d];
-        if std::mem::replace(&mut seen[slot], true) {
-            return Err(format!("duplicate row for date {} and symbol `{s}`", crate::position::iso_date(*d)));
+    let slots = |l: &Long| -> Result<Vec<Option<usize>>, String> {
+        let mut seen = vec![false; rows * cols];
+        let mut out = Vec::with_capacity(l.dates.len());
+        for (d, s) in l.dates.iter().zip(&l.symbols) {
+            let slot = match (date_ix.get(d), sym_ix.get(s.as_str())) {
+                (Some(r), Some(c)) => c * rows + r,
+                _ => {
+                    out.push(None);
+                    continue;
+                }
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(format!("duplicate row for date {} and symbol `{s}`", crate::position::iso_date(*d)));
+            }
+            out.push(Some(slot));
         }
-        slots.push(slot);
-    }
-    let matrix = |i: Option<usize>| -> Option<Vec<f64>> {
-        let values = fields.get(&i?)?;
+        Ok(out)
+    };
+    let matrix = |slots: &[Option<usize>], values: &[Option<f64>]| -> Vec<f64> {
         let mut m = vec![f64::NAN; rows * cols];
         for (slot, v) in slots.iter().zip(values) {
-            m[*slot] = v.unwrap_or(f64::NAN);
+            if let Some(slot) = slot {
+                m[*slot] = v.unwrap_or(f64::NAN);
+            }
         }
-        Some(m)
+        m
     };
-    let close = matrix(close_i);
-    let adj_close = matrix(adj_i);
+    let here = slots(&long)?;
+    let close = matrix(&here, &long.values[0]);
+    let mut k = 1;
+    let mut from_here = |present: bool| {
+        if present {
+            k += 1;
+            Some(matrix(&here, &long.values[k - 1]))
+        } else {
+            None
+        }
+    };
+    let mut open = from_here(open_here.is_some());
+    let mut adj_close = from_here(adj_here.is_some());
+    for (col, target) in [(&spec.open, &mut open), (&spec.adj_close, &mut adj_close)] {
+        if let Some(c) = col.as_ref().filter(|c| &c.file != close_file) {
+            let other = read_long(&c.file, &[c.column.as_str()]).map_err(|e| format!("`{}`: {e}", c.file.display()))?;
+            let s = slots(&other)?;
+            *target = Some(matrix(&s, &other.values[0]));
+        }
+    }
     Ok(Market {
         dates: all_dates.into_iter().collect(),
         symbols: all_symbols.into_iter().map(str::to_string).collect(),
-        close: close.clone().or_else(|| adj_close.clone()).unwrap_or_default(),
-        open: matrix(open_i),
+        close,
+        open,
         adj_close,
     })
 }
@@ -206,56 +273,9 @@ fn spread<T>(defs: &[i16], dense: Vec<T>, n: usize) -> Vec<Option<T>> {
     defs.iter().take(n).map(|d| if *d > 0 { it.next() } else { None }).collect()
 }
 
-/// `YYYY-MM-DD` (anything after the date, such as a time, is ignored) → days
-/// since 1970-01-01.
-pub fn parse_iso_date(s: &str) -> Option<i32> {
-    let s = s.trim();
-    let y: i64 = s.get(0..4)?.parse().ok()?;
-    let m: i64 = s.get(5..7)?.parse().ok()?;
-    let d: i64 = s.get(8..10)?.parse().ok()?;
-    if s.get(4..5)? != "-" || s.get(7..8)? != "-" || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-/// Days since 1970-01-01 → (year, month, day); Howard Hinnant's civil-from-days.
-pub fn civil(days: i32) -> (i64, i64, i64) {
-    let z = i64::from(days) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Howard Hinnant's days-from-civil.
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i32 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    (era * 146_097 + doe - 719_468) as i32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso_dates_round_trip() {
-        for d in [-1000, 0, 19_000, 19_723, 20_000] {
-            assert_eq!(parse_iso_date(&crate::position::iso_date(d)), Some(d));
-        }
-        assert_eq!(parse_iso_date("2024-01-02T09:30:00"), Some(19_724));
-        assert_eq!(parse_iso_date("2024/01/02"), None);
-        assert_eq!(parse_iso_date("2024-13-02"), None);
-    }
 
     #[test]
     fn duplicates_and_missing_prices_are_refused() {

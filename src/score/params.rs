@@ -17,6 +17,33 @@ enum Lit {
     Num(f64),
     Str(String),
     Bool,
+    /// A list of `'YYYY-MM-DD'` strings: how the harness records
+    /// `resample=<list or DatetimeIndex of dates>`.
+    Dates(Vec<i32>),
+}
+
+/// `['2024-01-31', '2024-02-29']` → days, sorted and deduplicated; None
+/// unless every element is a quoted ISO date.
+fn date_list(t: &str) -> Option<Vec<i32>> {
+    let inner = t.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if inner.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for item in inner.split(',') {
+        let item = item.trim();
+        let unquoted = item
+            .strip_prefix('\'')
+            .and_then(|x| x.strip_suffix('\''))
+            .or_else(|| item.strip_prefix('"').and_then(|x| x.strip_suffix('"')))?;
+        if unquoted.len() != 10 {
+            return None;
+        }
+        out.push(crate::dates::parse_iso_date(unquoted)?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
 }
 
 fn literal(repr: &str) -> Option<Lit> {
@@ -32,6 +59,9 @@ fn literal(repr: &str) -> Option<Lit> {
         .or_else(|| t.strip_prefix('"').and_then(|x| x.strip_suffix('"')))
     {
         return Some(Lit::Str(inner.to_string()));
+    }
+    if let Some(d) = date_list(t) {
+        return Some(Lit::Dates(d));
     }
     t.parse::<f64>().ok().filter(|x| x.is_finite()).map(Lit::Num)
 }
@@ -51,7 +81,12 @@ pub fn params_from_sim(
         match (key.as_str(), lit) {
             (_, None) if !COSMETIC.contains(&key.as_str()) => return Err(bad()),
             ("resample", Some(Lit::None)) => p.resample = None,
-            ("resample", Some(Lit::Str(s))) => p.resample = Some(Resample::parse(&s)?),
+            ("resample", Some(Lit::Str(s))) => {
+                let (family, anchor) = Resample::parse_rule(&s)?;
+                p.resample = Some(family);
+                p.anchor = Some(anchor);
+            }
+            ("resample", Some(Lit::Dates(d))) => p.rebalance_dates = Some(d),
             ("stop_loss", Some(Lit::None)) | ("take_profit", Some(Lit::None)) => {}
             ("stop_loss", Some(Lit::Num(x))) if x > 0.0 => p.stop_loss = Some(x),
             ("take_profit", Some(Lit::Num(x))) if x > 0.0 => p.take_profit = Some(x),
@@ -131,5 +166,28 @@ mod tests {
         assert!(params_from_sim(&sim(&[("stop_loss", "<function f>")]), 0.0, 0.0, &mut w).is_err());
         assert!(params_from_sim(&sim(&[("position_limit", "5")]), 0.0, 0.0, &mut w).is_err());
         assert!(params_from_sim(&sim(&[("resample", "'fortnight'")]), 0.0, 0.0, &mut w).is_err());
+        for bad in ["'2W'", "'D'", "'M-JAN'", "'W-XYZ'", "['2024-01-31', 'soon']", "[]", "[1, 2]"] {
+            assert!(params_from_sim(&sim(&[("resample", bad)]), 0.0, 0.0, &mut w).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn resample_anchors_and_date_lists_are_kept() {
+        let mut w = Vec::new();
+        let p = params_from_sim(&sim(&[("resample", "'W-WED'")]), 0.0, 0.0, &mut w).expect("ok");
+        assert_eq!((p.resample, p.anchor), (Some(Resample::Week), Some(2)));
+        assert_eq!(p.resample_label().as_deref(), Some("W-WED"));
+        let p = params_from_sim(&sim(&[("resample", "'QS-FEB'")]), 0.0, 0.0, &mut w).expect("ok");
+        assert_eq!(p.resample_label().as_deref(), Some("Q-JAN"));
+        let p = params_from_sim(
+            &sim(&[("resample", "['2024-02-29', '2024-01-31']"), ("upload", "False")]),
+            0.0,
+            0.0,
+            &mut w,
+        )
+        .expect("ok");
+        let d = |s: &str| crate::score::parse_iso_date(s).expect("date");
+        assert_eq!(p.rebalance_dates, Some(vec![d("2024-01-31"), d("2024-02-29")]));
+        assert!(w.is_empty(), "{w:?}");
     }
 }

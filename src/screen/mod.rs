@@ -9,5 +9,5 @@ mod rules;
 mod scan;
 
 pub use render::{json, sarif, text, FileReport};
-pub use rules::{is_dangerous_module, Finding};
+pub use rules::{is_dangerous_attribute, is_dangerous_module, is_private, Finding, HARMLESS_MODULE_ATTRIBUTES};
 pub use scan::{screen, Policy};

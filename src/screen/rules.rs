@@ -25,11 +25,27 @@ pub enum Rule {
     /// Source over the size limit, or nested deeper than the bound.
     #[serde(rename = "FS006")]
     Limits,
+    /// Private (`_name`) attributes and imports outside the strategy's own
+    /// `self`/`cls`: library internals are not an API.
+    #[serde(rename = "FS007")]
+    Private,
+    /// String annotations that are more than type names: they are evaluated
+    /// as code at run time (`typing.get_type_hints`, `singledispatch`).
+    #[serde(rename = "FS008")]
+    StringAnnotation,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] =
-        [Rule::Import, Rule::ForbiddenName, Rule::Dunder, Rule::DangerousAttribute, Rule::Syntax, Rule::Limits];
+    pub const ALL: [Rule; 8] = [
+        Rule::Import,
+        Rule::ForbiddenName,
+        Rule::Dunder,
+        Rule::DangerousAttribute,
+        Rule::Syntax,
+        Rule::Limits,
+        Rule::Private,
+        Rule::StringAnnotation,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -39,6 +55,8 @@ impl Rule {
             Rule::DangerousAttribute => "FS004",
             Rule::Syntax => "FS005",
             Rule::Limits => "FS006",
+            Rule::Private => "FS007",
+            Rule::StringAnnotation => "FS008",
         }
     }
 
@@ -50,6 +68,8 @@ impl Rule {
             Rule::DangerousAttribute => "dangerous library surface",
             Rule::Syntax => "unreadable source",
             Rule::Limits => "source too large or too deeply nested",
+            Rule::Private => "private attribute of a library",
+            Rule::StringAnnotation => "string annotation evaluated at run time",
         }
     }
 }
@@ -92,6 +112,9 @@ pub const FORBIDDEN_NAMES: &[&str] = &[
     "help",
     "exit",
     "quit",
+    "license",
+    "credits",
+    "copyright",
 ];
 
 /// The default import allow-list. `time` is allowed: `time.sleep` can only
@@ -162,9 +185,8 @@ pub const ALLOWED_DUNDER_DEFS: &[&str] = &[
 /// Dunder strings that stay allowed: `if __name__ == "__main__":`.
 pub const ALLOWED_DUNDER_STRINGS: &[&str] = &["__main__"];
 
-/// OS and interpreter modules: refused as imports (FS001) and wherever they
-/// appear in an attribute chain, reached through another module
-/// (`pd.io.common.os`, FS004).
+/// OS and interpreter modules: imports an operator may not allow without
+/// `--allow-insecure` (every import outside the allow-list is FS001 anyway).
 pub const DANGEROUS_MODULES: &[&str] = &[
     "os",
     "sys",
@@ -188,6 +210,8 @@ pub const DANGEROUS_MODULES: &[&str] = &[
     "codeop",
     "runpy",
     "multiprocessing",
+    "threading",
+    "_thread",
     "tempfile",
     "glob",
     "urllib",
@@ -206,6 +230,11 @@ pub const DANGEROUS_MODULES: &[&str] = &[
     "ssl",
     "tarfile",
     "zipfile",
+    "codecs",
+    "linecache",
+    "tokenize",
+    "traceback",
+    "pyarrow",
     "_os",
     "_sys",
     "_io",
@@ -213,6 +242,173 @@ pub const DANGEROUS_MODULES: &[&str] = &[
     "_posixsubprocess",
     "ctypeslib",
 ];
+
+/// Module names refused as attributes and as imported names, wherever they
+/// appear (`json.codecs`, `from json import codecs`, `pd.io.common.os`).
+///
+/// What matters is what an attribute can reach, not how it is spelled: a
+/// module outside the allow-list is reachable from a strategy only as an
+/// attribute of a module it may import. This list is every module-valued
+/// attribute of the allowed modules that leads outside the allow-list,
+/// measured in the image after importing them all
+/// (`tests/screening/module_attributes.py`; the test
+/// `screening::module_attributes_of_allowed_modules_are_refused` fails when
+/// the image grows a new one), plus library-internal modules that are
+/// dangerous although their root is allowed (`np.testing.measure` runs a
+/// string, `pd.compat.pickle_compat` unpickles, `np.lib.npyio` opens files,
+/// `pd.core.computation` evaluates strings). Private ones (`_os`, `_sys`)
+/// are FS007's. `signal`, `code`, `select` and `resource` are not here: no
+/// allowed module exposes them, so `self.signal` (a MACD line) or
+/// `row.code` (a stock code) cannot be those modules; importing them is
+/// still FS001.
+pub const MODULE_ATTRIBUTES: &[&str] = &[
+    // Measured: module-valued attributes of allowed modules, outside the allow-list.
+    "ast",
+    "bltns",
+    "builtins",
+    "bz2",
+    "codecs",
+    "contextlib",
+    "copyreg",
+    "ctypes",
+    "gc",
+    "gzip",
+    "importlib",
+    "inspect",
+    "io",
+    "lzma",
+    "mmap",
+    "os",
+    "pa",
+    "pathlib",
+    "pickle",
+    "pkl",
+    "platform",
+    "pyarrow",
+    "subprocess",
+    "sys",
+    "sysconfig",
+    "tarfile",
+    "tempfile",
+    "tokenize",
+    "types",
+    "uuid",
+    "zipfile",
+    // Reached lazily or by the harness; readers of files and frames.
+    "linecache",
+    "traceback",
+    "posix",
+    "shutil",
+    "socket",
+    "marshal",
+    "threading",
+    "multiprocessing",
+    "runpy",
+    "codeop",
+    // Library internals under allowed roots.
+    "ctypeslib",
+    "testing",
+    "compat",
+    "pickle_compat",
+    "computation",
+    "npyio",
+    "f2py",
+    "distutils",
+    // `pd.options.plotting.backend = 'mod'` imports `mod` by name.
+    "plotting",
+];
+
+/// Tools that reach attributes by a computed string, or evaluate strings as
+/// annotations: `operator.attrgetter('f_globals')`, `string.Formatter().get_field`,
+/// `typing.get_type_hints` (evaluates string annotations in the module's
+/// namespace), `typing.ForwardRef`.
+pub const COMPUTED_ACCESS: &[&str] = &[
+    "attrgetter",
+    "methodcaller",
+    "Formatter",
+    "vformat",
+    "get_field",
+    "get_type_hints",
+    "ForwardRef",
+    "get_annotations",
+    "import_optional_dependency",
+    "lookfor",
+];
+
+/// numpy views that ignore the array's bounds: `as_strided` reads and
+/// writes any memory of the process (and could switch off a runtime layer
+/// from inside); `sliding_window_view` is the bounds-checked equivalent.
+pub const RAW_MEMORY: &[&str] = &["as_strided"];
+
+/// Functions that read source files by name: `warnings.formatwarning(m, c,
+/// '/etc/passwd', 1)` returns the file's first line (through `linecache`).
+pub const SOURCE_READERS: &[&str] = &["formatwarning", "showwarning", "warn_explicit", "getline", "getlines"];
+
+/// Module-valued attributes of allowed modules, outside the allow-list, that
+/// were judged harmless: they hold no file, process or evaluation functions
+/// of their own (what they import in turn, like `contextlib.os`, is refused
+/// by name at the next step). They stay usable as attribute names
+/// (`self.numbers`, `cfg.locale`, `stats.pc`).
+pub const HARMLESS_MODULE_ATTRIBUTES: &[&str] = &[
+    "abc",
+    "numbers",
+    "textwrap",
+    "keyword",
+    "cmath",
+    "contextvars",
+    "token",
+    "struct",
+    "pprint",
+    "unicodedata",
+    "zoneinfo",
+    "pytz",
+    "locale",
+    "weakref",
+    "csv",
+    "pc",
+];
+
+/// `to_*` methods that never take a path or a buffer: the conversions a
+/// strategy uses (`to_numpy`, `pd.to_datetime(x)`). Every other `to_*`
+/// called with an argument that could be a path or a buffer (a positional
+/// argument, `buf=`, `path=`, `*args`/`**kwargs`) is a writer (FS004), unless
+/// the strategy defines a function of that name itself; known writers
+/// ([`FILE_IO`], `to_string`) never get that exemption.
+pub const PURE_TO: &[&str] = &[
+    "to_numpy",
+    "to_frame",
+    "to_dict",
+    "to_list",
+    "to_records",
+    "to_period",
+    "to_timestamp",
+    "to_datetime",
+    "to_datetime64",
+    "to_numeric",
+    "to_timedelta",
+    "to_timedelta64",
+    "to_series",
+    "to_offset",
+    "to_pydatetime",
+    "to_pytimedelta",
+    "to_flat_index",
+    "to_dense",
+    "to_coo",
+    "to_julian_date",
+    "to_tuples",
+    "to_integral",
+    "to_integral_value",
+    "to_eng_string",
+    "to_bytes",
+];
+
+/// Keyword arguments of `to_*` methods that name a file or a buffer.
+pub const PATH_KEYWORDS: &[&str] =
+    &["buf", "path", "path_or_buf", "excel_writer", "fname", "file", "filename", "fid", "con", "destination"];
+
+/// pandas methods that look a string argument up as a method name
+/// (`df.apply('to_csv', path_or_buf=...)` calls `df.to_csv(...)`).
+pub const STRING_DISPATCH: &[&str] = &["apply", "agg", "aggregate", "transform"];
 
 /// Evaluation of strings as code (`pd.eval`, `df.eval`, `df.query`).
 pub const EVALUATION: &[&str] = &["eval", "query"];
@@ -249,6 +445,11 @@ pub const FILE_IO: &[&str] = &[
     "to_xml",
     "to_orc",
     "to_markdown",
+    "to_gbq",
+    "dump",
+    "ExcelFile",
+    "NpzFile",
+    "show_versions",
 ];
 
 /// Frame, code-object and traceback walks.
@@ -282,9 +483,25 @@ pub fn is_file_io(name: &str) -> bool {
 
 /// Attribute or imported names refused wherever they appear (FS004).
 pub fn is_dangerous_attribute(name: &str) -> bool {
-    is_dangerous_module(name) || EVALUATION.contains(&name) || is_file_io(name) || FRAME_WALKS.contains(&name)
+    MODULE_ATTRIBUTES.contains(&name)
+        || EVALUATION.contains(&name)
+        || is_file_io(name)
+        || FRAME_WALKS.contains(&name)
+        || COMPUTED_ACCESS.contains(&name)
+        || SOURCE_READERS.contains(&name)
+        || RAW_MEMORY.contains(&name)
 }
 
 pub fn is_dunder(name: &str) -> bool {
     name.len() > 4 && name.starts_with("__") && name.ends_with("__")
+}
+
+/// `_name` but not `__dunder__` (and not `_` alone, the throwaway name).
+pub fn is_private(name: &str) -> bool {
+    name.len() > 1 && name.starts_with('_') && !is_dunder(name)
+}
+
+/// A `to_*` method that may write to a path or buffer when given one.
+pub fn is_writer_name(name: &str) -> bool {
+    (name.starts_with("to_") && !PURE_TO.contains(&name)) || name == "tofile"
 }

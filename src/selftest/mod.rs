@@ -50,7 +50,7 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
     s.cleanup_on_exit = true;
     s.timeout_seconds = s.timeout_seconds.min(120);
     let runtime = s.runtime.clone().unwrap_or_else(|| "default".into());
-    let request = crate::exec::ExecRequest {
+    let request = crate::run::Request {
         strategy: &canary,
         data: &data,
         settings: &s,
@@ -58,8 +58,10 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
         signal,
         skip_screening: true,
         equity_out: None,
+        start: None,
+        end: None,
     };
-    let result = match crate::exec::run(&request) {
+    let result = match crate::run::run(&request) {
         Ok(r) => r,
         Err(Error::Interrupted { name, code }) => return Err(Error::Interrupted { name, code }),
         Err(e) => return Ok(failed(runtime, format!("the canary could not run: {e}"))),
@@ -109,34 +111,6 @@ pub fn refusal(t: &SelfTest) -> EngineError {
     EngineError::Unhealthy { runtime: t.runtime.clone(), message: what }
 }
 
-/// Runtimes the engine offers (`docker info`), the default first.
-pub fn runtimes(engine: &Engine) -> Result<(String, Vec<String>), EngineError> {
-    if let Ok(out) =
-        engine.run(["info", "--format", "{{json .DefaultRuntime}} {{json .Runtimes}}"], crate::engine::QUICK)
-    {
-        if let Some(r) = parse_runtimes(&out.stdout) {
-            return Ok(r);
-        }
-    }
-    // Podman names one OCI runtime in its `info`, elsewhere.
-    let out = engine.run(["info", "--format", "{{.Host.OCIRuntime.Name}}"], crate::engine::QUICK)?;
-    let name = out.stdout.trim().to_string();
-    if name.is_empty() {
-        return Err(EngineError::Unavailable { message: "the engine names no runtime in `info`".into() });
-    }
-    Ok((name.clone(), vec![name]))
-}
-
-pub fn parse_runtimes(s: &str) -> Option<(String, Vec<String>)> {
-    let s = s.trim();
-    let (default, rest) = s.split_once(' ')?;
-    let default: String = serde_json::from_str(default).ok()?;
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(rest).ok()?;
-    let mut names: Vec<String> = map.keys().cloned().collect();
-    names.sort_by_key(|n| (n != &default, n.clone()));
-    Some((default, names))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,14 +130,5 @@ mod tests {
         assert!(c[0].escaped);
         assert!(parse("no report here").is_none());
         assert!(parse("{\"checks\": {}}").is_none());
-    }
-
-    #[test]
-    fn runtimes_default_first() {
-        let (d, names) = parse_runtimes(r#""runc" {"io.containerd.runc.v2":{"path":"runc"},"runc":{"path":"runc"},"runsc":{"path":"/usr/bin/runsc"}}"#)
-            .expect("parses");
-        assert_eq!(d, "runc");
-        assert_eq!(names[0], "runc");
-        assert!(names.contains(&"runsc".to_string()));
     }
 }

@@ -159,3 +159,49 @@ fn checked_in_completions_and_man_page_are_current() {
         assert!(out.stdout == checked_in, "{file} is stale: regenerate with `finsandbox {}`", args.join(" "));
     }
 }
+
+/// A path the user names (strategy, `--config`, `--seccomp-profile`) that is
+/// a device, a FIFO or a directory is refused at once with its exit code:
+/// never an unbounded read of `/dev/zero`, never a hang on a FIFO.
+#[test]
+fn hostile_host_paths_are_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf8")).expect("cstring");
+    // SAFETY: a valid NUL-terminated path; mkfifo has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let fifo = fifo.display().to_string();
+    let strategy_file = strategy(&format!("x = 1{TRIVIAL_TAIL}"));
+    let s = strategy_file.path.display().to_string();
+    let data = data_arg();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["exec", "/dev/zero", "--data", &data], 4),
+        (vec!["exec", &fifo, "--data", &data], 4),
+        (vec!["exec", "/tmp", "--data", &data], 4),
+        (vec!["exec", &s, "--data", &data, "--config", "/dev/zero"], 2),
+        (vec!["exec", &s, "--data", &data, "--config", &fifo], 2),
+        (vec!["exec", &s, "--data", &data, "--seccomp-profile", "/dev/zero"], 2),
+        (vec!["exec", &s, "--data", &data, "--seccomp-profile", &fifo], 2),
+        (vec!["validate", &fifo], 4),
+        (vec!["validate", "/dev/zero"], 4),
+    ];
+    for (args, want) in cases {
+        let mut child = bin().arg("--json").args(&args).stdout(std::process::Stdio::piped()).spawn().expect("spawn");
+        let started = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break st;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("{args:?} hung");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let out = child.wait_with_output().expect("output");
+        assert_eq!(status.code(), Some(want), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON error document");
+        assert_eq!(v["exit_code"], want, "{v}");
+        assert!(v["error"]["message"].as_str().unwrap_or("").contains("not a regular file"), "{v}");
+    }
+}

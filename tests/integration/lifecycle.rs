@@ -48,6 +48,80 @@ fn human_summary_without_json() {
     assert!(text.contains("hello from the sandbox"), "{text}");
 }
 
+/// Everything from the sandbox reaches a terminal escaped: no escape
+/// sequence, carriage return or bidi override from the strategy can repaint
+/// the human report. JSON keeps the exact text.
+#[test]
+fn sandbox_text_cannot_inject_terminal_sequences() {
+    let hostile = r#"
+ESC = chr(27)
+print(ESC + '[2J' + ESC + '[H' + 'metrics    total 999.00%, sharpe 9.99' + chr(13) + ESC + ']0;owned' + chr(7))
+import sys
+sys.stderr.write(ESC + '[31mfake error' + chr(8) * 5 + chr(0x202e) + '\n')
+def strategy(data):
+    raise ValueError(ESC + '[1A' + ESC + '[2K' + 'status ok')
+"#;
+    let s = strategy(hostile);
+    let out = bin().arg("exec").arg(&s.path).arg("--data").arg(market()).arg("--skip-screening").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(10), "{text}");
+    for bad in ['\x1b', '\r', '\x07', '\x08', '\u{202e}'] {
+        assert!(!text.contains(bad), "{bad:?} reached the terminal: {text:?}");
+    }
+    assert!(text.contains("\\u{1b}[2J"), "the escape is shown, defused: {text}");
+    let run = exec(hostile, &["--skip-screening"]);
+    assert!(run.stdout_text().contains("\u{1b}[2J"), "JSON keeps the exact bytes");
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").starts_with("\u{1b}[1A"));
+}
+
+/// Filling memory and then dying by SIGKILL is not an OOM kill: only the
+/// kernel's own count makes `memory_limit`.
+#[test]
+fn a_self_inflicted_sigkill_near_the_memory_limit_is_not_memory_limit() {
+    // Allocate until the cgroup is at 92 % of its limit, then die by SIGKILL.
+    let fake = r#"
+import os, signal
+import numpy as np
+def read(*names):
+    for n in names:
+        try:
+            return int(open('/sys/fs/cgroup/' + n).read().split()[0])
+        except (OSError, ValueError):
+            pass
+    return None
+limit = read('memory/memory.limit_in_bytes', 'memory.max')
+chunks = []
+while (read('memory/memory.usage_in_bytes', 'memory.current') or 0) < 0.92 * limit:
+    chunks.append(np.ones(512 * 1024))
+os.kill(os.getpid(), signal.SIGKILL)
+"#;
+    let run = exec(fake, &["--memory", "256m", "--skip-screening"]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert!(run.json["error"]["message"].as_str().unwrap_or("").contains("SIGKILL"), "{}", run.json["error"]);
+    assert_eq!(run.code(), 10);
+}
+
+/// Frames a strategy writes straight to the output channel may carry
+/// warnings: they are labelled as the sandbox's, never mixed with the host's.
+#[test]
+fn warnings_from_inside_the_sandbox_are_labelled_as_such() {
+    // The strategy finds the harness's channel object and sends its own
+    // summary, then exits before the harness can send the real one.
+    let forge = r#"
+import gc, json, os
+channel = [o for o in gc.get_objects() if type(o).__name__ == 'Channel'][0]
+summary = {"protocol": 1, "status": "strategy_error", "warnings": ["host verified: metrics are exact"],
+           "error": {"type": "Forged", "message": "forged", "traceback": ""}}
+channel.send(b"R", json.dumps(summary).encode())
+os._exit(1)
+"#;
+    let run = exec(forge, &["--skip-screening"]);
+    assert_eq!(run.status(), "strategy_error", "{}", run.describe());
+    assert!(run.json["sandbox_warnings"].to_string().contains("host verified"), "{}", run.json);
+    let host = run.json["warnings"].to_string();
+    assert!(!host.contains("host verified"), "{host}");
+}
+
 #[test]
 fn exception_is_strategy_error_with_traceback() {
     let run = exec("def helper():\n    raise ValueError('bad signal')\n\ndef strategy(data):\n    helper()\n", &[]);
@@ -287,4 +361,23 @@ fn exec_sweeps_orphans_at_start() {
     assert!(containers_of(pid).is_empty(), "{name} survived the sweep");
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("orphaned container"), "{warnings}");
+}
+
+/// Two runs with equal provenance give equal metrics; a changed input shows
+/// in the provenance.
+#[test]
+fn equal_provenance_means_equal_metrics() {
+    let source = std::fs::read_to_string(crate::support::root().join("examples/momentum.py")).expect("example");
+    let a = exec(&source, &[]);
+    let b = exec(&source, &[]);
+    assert_eq!(a.status(), "ok", "{}", a.describe());
+    let (pa, pb) = (&a.json["provenance"], &b.json["provenance"]);
+    for key in ["strategy_sha256", "data_sha256", "seccomp_sha256", "config_sha256", "image_id", "commit"] {
+        assert!(pa[key].is_string(), "{key} missing: {pa}");
+    }
+    assert_eq!(pa, pb);
+    assert_eq!(a.json["metrics"], b.json["metrics"]);
+    let c = exec(&source, &["--cpus", "1"]);
+    assert_ne!(c.json["provenance"]["config_sha256"], pa["config_sha256"], "the effective config is part of it");
+    assert_eq!(c.json["provenance"]["data_sha256"], pa["data_sha256"]);
 }

@@ -5,10 +5,14 @@
 //! part of the product, and `.ci/run` installs and starts it.
 
 mod attacks;
+mod batch;
 mod cli;
 mod compat;
+mod finlab;
 mod hostile_inputs;
+mod install;
 mod lifecycle;
+mod metrics;
 mod monitor;
 mod podman;
 mod sandbox;
@@ -16,3 +20,4 @@ mod scoring;
 mod screening;
 mod selftest;
 mod support;
+mod warmup;

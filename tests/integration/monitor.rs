@@ -54,3 +54,35 @@ fn no_stats_process_outlives_the_run() {
         .collect();
     assert!(leftover.is_empty(), "docker stats still running: {leftover:?}");
 }
+
+/// Using the CPU quota the kernel already enforces is not a violation: at
+/// the default policy a 30 s CPU-bound strategy runs to its end.
+#[test]
+fn a_cpu_bound_30_second_strategy_is_not_killed_at_the_default_policy() {
+    let spin = "import time\nt = time.time()\nx = 0\nwhile time.time() - t < 30:\n    x += 1\ndef strategy(data):\n    return data.get('close') > 0\n";
+    let run = exec(spin, &[]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    let v = &run.json["violations"];
+    assert!(v.as_array().is_some_and(|a| a.iter().all(|x| x["action"] == "warn")), "{v}");
+}
+
+/// With `cpu_action: warn` (the default) a CPU rule that fires is recorded
+/// once, with a warning, and the run goes on.
+#[test]
+fn a_cpu_rule_set_to_warn_records_and_lets_the_run_finish() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = dir.path().join("warn.yaml");
+    std::fs::write(
+        &cfg,
+        "cleanup:\n  sweep_on_start: false\nmonitoring:\n  max_cpu_percent: 10\n  cpu_window_seconds: 1\n  cpu_action: warn\n",
+    )
+    .expect("config");
+    let spin = "import time\nt = time.time()\nx = 0\nwhile time.time() - t < 8:\n    x += 1\ndef strategy(data):\n    return data.get('close') > 0\n";
+    let run = exec(spin, &["--config", cfg.to_str().expect("utf8")]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    let v = run.json["violations"].as_array().cloned().unwrap_or_default();
+    let cpu: Vec<_> = v.iter().filter(|x| x["rule"] == "cpu_sustained").collect();
+    assert_eq!(cpu.len(), 1, "recorded once: {v:?}");
+    assert_eq!(cpu[0]["action"], "warn");
+    assert!(run.json["warnings"].to_string().contains("recorded, not killed"), "{}", run.json["warnings"]);
+}

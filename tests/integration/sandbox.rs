@@ -270,3 +270,43 @@ report['docker_sock'] = os.path.exists('/var/run/docker.sock') or os.path.exists
     assert_eq!(r["work_visible"], false);
     assert_eq!(r["docker_sock"], false);
 }
+
+/// A data directory can hold anything: only its Parquet tables reach the
+/// container, and no host path shows in the mount table.
+#[test]
+fn a_data_directory_exposes_only_its_tables_and_no_host_path() {
+    let dir = tempfile::Builder::new().prefix("client-alpha-research-").tempdir().expect("tmp");
+    std::fs::copy(crate::support::market(), dir.path().join("price.parquet")).expect("copy table");
+    std::fs::write(dir.path().join("secret.txt"), "API_KEY=do-not-leak").expect("secret");
+    std::fs::write(dir.path().join(".env"), "TOKEN=do-not-leak").expect("dotenv");
+    std::fs::create_dir(dir.path().join("private")).expect("subdir");
+    std::fs::write(dir.path().join("private/notes.parquet"), "not a table of the run").expect("nested");
+    let data = dir.path().display().to_string();
+    let r = probe(
+        r#"
+report['listing'] = sorted(os.listdir('/data/market'))
+report['mountinfo'] = open('/proc/self/mountinfo').read()
+report['mounts'] = open('/proc/self/mounts').read()
+"#,
+        &["--data", &data],
+    );
+    assert_eq!(r["listing"], serde_json::json!(["price.parquet"]), "{r}");
+    for table in ["mountinfo", "mounts"] {
+        let text = r[table].as_str().unwrap_or("");
+        assert!(!text.contains("client-alpha-research"), "{table} shows the host path: {text}");
+        assert!(!text.contains(&data), "{table} shows the host path: {text}");
+    }
+}
+
+/// The same for a single file: mounted under a neutral name, its host path
+/// (which may name a client or a fund) invisible.
+#[test]
+fn a_data_file_is_mounted_under_a_neutral_path() {
+    let dir = tempfile::Builder::new().prefix("fund-x-").tempdir().expect("tmp");
+    let file = dir.path().join("confidential-universe.parquet");
+    std::fs::copy(crate::support::market(), &file).expect("copy");
+    let data = file.display().to_string();
+    let r = probe("report['mountinfo'] = open('/proc/self/mountinfo').read()", &["--data", &data]);
+    let text = r["mountinfo"].as_str().unwrap_or("");
+    assert!(!text.contains("confidential-universe") && !text.contains("fund-x-"), "{text}");
+}

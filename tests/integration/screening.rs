@@ -114,6 +114,7 @@ attacks! {
     help_call: "FS002" => "help(str)\n";
     exit_call: "FS002" => "exit(0)\n";
     quit_call: "FS002" => "quit()\n";
+    license_call: "FS002" => "license()\n";
     fullwidth_eval: "FS002" => "ｅｖａｌ('1+1')\n";
     mathematical_bold_eval: "FS002" => "\u{1d41e}val('1')\n";
     from_builtins_import_eval_name: "FS002" => "from numpy import eval\n";
@@ -191,8 +192,10 @@ fn random_bytes_and_truncations_never_crash() {
 
 #[test]
 fn accepted_corpus_has_no_findings() {
-    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted"]
+    // `tests/finlab` (realistic finlab scripts) joins the corpus where it exists.
+    let mut files: Vec<_> = ["examples", "tests/strategies", "tests/screening/accepted", "tests/finlab"]
         .iter()
+        .filter(|d| *d != &"tests/finlab" || root().join(d).is_dir())
         .flat_map(|d| std::fs::read_dir(root().join(d)).expect("corpus dir"))
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "py") && !p.ends_with("make_market.py"))
@@ -257,4 +260,400 @@ fn skip_screening_is_recorded_and_the_container_holds() {
     assert!(run.json["container"].is_object());
     // os.system forks /bin/sh, which exists; it runs as uid 1000 in the container.
     assert_eq!(run.status(), "ok", "{}", run.describe());
+}
+
+// ---------------------------------------------------------------------------
+// Bypass classes (issue 10, finding 9). Each test covers one class with
+// several variants written for the class, not for one script; every variant
+// must be rejected, and the test lists all that were not.
+
+/// Every case must be rejected (exit 11) with one of `rules`.
+fn assert_class(cases: &[(&str, &[&str])]) {
+    let mut missed = Vec::new();
+    for (src, rules) in cases {
+        let (code, findings) = validate(src.as_bytes());
+        let got: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+        if code != 11 || !got.iter().any(|r| rules.contains(r)) {
+            missed.push(format!("exit {code}, rules {got:?} (wanted one of {rules:?}) for:\n{src}"));
+        }
+        for f in &findings {
+            assert!(f["line"].as_u64().unwrap_or(0) >= 1 && f["column"].as_u64().unwrap_or(0) >= 1, "{f}");
+            assert!(!f["message"].as_str().unwrap_or("").is_empty(), "{f}");
+        }
+    }
+    assert!(missed.is_empty(), "{} of {} variants got through:\n\n{}", missed.len(), cases.len(), missed.join("\n\n"));
+}
+
+/// Every case must screen clean.
+fn assert_clean(cases: &[&str]) {
+    let mut flagged = Vec::new();
+    for src in cases {
+        let (code, findings) = validate(src.as_bytes());
+        if code != 0 || !findings.is_empty() {
+            flagged.push(format!("exit {code}, {findings:?} for:\n{src}"));
+        }
+    }
+    assert!(flagged.is_empty(), "false positives:\n\n{}", flagged.join("\n\n"));
+}
+
+#[test]
+fn attribute_access_by_computed_string_is_refused() {
+    assert_class(&[
+        ("import operator\nget = operator.attrgetter('f_glo' + 'bals')\n", &["FS004"]),
+        ("from operator import attrgetter\nattrgetter('x')\n", &["FS004"]),
+        ("from operator import methodcaller as mc\nmc('sys' + 'tem', 'id')\n", &["FS004"]),
+        ("import operator as op\nread = op.methodcaller\n", &["FS004"]),
+        (
+            "import numpy as np\nimport operator\nfrom functools import reduce\n\
+             mod = reduce(lambda o, n: operator.attrgetter(n)(o), ['lib', 'npy' + 'io'], np)\n",
+            &["FS004"],
+        ),
+        (
+            "import functools, operator\nnames = 'lib.npyio.os'.split('.')\n\
+             target = functools.reduce(lambda acc, name: operator.attrgetter(name)(acc), names, object())\n",
+            &["FS004"],
+        ),
+        ("import string\nobj, _ = string.Formatter().get_field('0.real', (1,), {})\n", &["FS004"]),
+        ("from string import Formatter\nprint(Formatter().vformat('{0.' + 'real}', (1,), {}))\n", &["FS004"]),
+        ("import string\nclass Fmt(string.Formatter):\n    pass\n", &["FS004"]),
+        ("tmpl = '{x.' + 'real}'\nprint(tmpl.format_map({'x': 1}))\n", &["FS003"]),
+        ("print(str.format_map('{x.real}', {'x': 1}))\n", &["FS003"]),
+        ("print(str.format('{0.real}', 1))\n", &["FS003"]),
+        ("name = 'real'\nshow = ('{0.' + name + '}').format\nprint(show(1))\n", &["FS003"]),
+        ("show = '{0.real}'.format_map\n", &["FS003"]),
+        ("print('{0:{1.real}}'.format(5, 3))\n", &["FS003"]),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    close.apply('to_csv', path_or_buf='/tmp/x')\n    return close > 0\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    return close.agg(['mean', '_constructor'])\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    close.apply('to_' + 'csv', path_or_buf='/tmp/x')\n    return close > 0\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    name = 'csv'\n    close.agg(f'to_{name}')\n    return close > 0\n",
+            &["FS004"],
+        ),
+        (
+            "def strategy(data):\n    close = data.get('close')\n    close.transform(''.join(['q', 'uery']), 'A > 1')\n    return close > 0\n",
+            &["FS004"],
+        ),
+    ]);
+}
+
+#[test]
+fn private_attributes_of_libraries_are_refused() {
+    assert_class(&[
+        ("import numpy as np\nds = np.lib._datasource.DataSource('/tmp')\n", &["FS007"]),
+        ("import numpy as np\nsrc = (np.lib)._datasource\n", &["FS007"]),
+        ("import numpy as np\nsrc = np.lib._\u{ff44}atasource\n", &["FS007"]),
+        ("import dataclasses\nfn = dataclasses._create_fn('f', [], ['return 1'])\n", &["FS007"]),
+        ("from dataclasses import _create_fn\n", &["FS007"]),
+        ("from typing import _eval_type\n", &["FS007"]),
+        ("import numpy.lib._datasource as ds\n", &["FS007"]),
+        ("from numpy.lib._datasource import open as ds_open\n", &["FS007"]),
+        ("def resolve(ref):\n    return ref._evaluate({}, {}, frozenset())\n", &["FS007"]),
+        ("def strategy(data):\n    close = data.get('close')\n    return close._mgr\n", &["FS007"]),
+        ("import random\nr = random._os\n", &["FS007"]),
+        (
+            "class Pair:\n    def __init__(self, a):\n        self._a = a\n    def __eq__(self, other):\n        return self._a == other._a\n",
+            &["FS007"],
+        ),
+        ("import pandas as pd\nx = [pd][0]._libs\n", &["FS007", "FS004"]),
+        // `self` that is not the instance a method receives.
+        ("import numpy as np\nself = np.lib\nsrc = self._datasource\n", &["FS007"]),
+        ("import numpy as np\ndef peek(self):\n    return self._datasource\n", &["FS007"]),
+        ("import numpy as np\nget = lambda cls: cls._datasource\n", &["FS007"]),
+        ("from numpy import lib as self\nsrc = self._datasource\n", &["FS007"]),
+        ("import numpy as np\nsrcs = [self._datasource for self in [np.lib]]\n", &["FS007"]),
+        ("import numpy as np\n(self) = np.lib\nself._datasource\n", &["FS007"]),
+        ("import numpy as np\nself, other = np.lib, 1\nself._datasource\n", &["FS007"]),
+        (
+            "import numpy as np\nclass A:\n    @staticmethod\n    def peek(self):\n        return self._datasource\n",
+            &["FS007"],
+        ),
+        ("import numpy as np\nclass A:\n    def peek(self=np.lib):\n        return self._datasource\n", &["FS007"]),
+        // Inherited private names are the library's, not the strategy's.
+        (
+            "import pandas as pd\nclass Frame(pd.DataFrame):\n    def blocks(self):\n        return self._mgr\n",
+            &["FS007"],
+        ),
+    ]);
+}
+
+#[test]
+fn dangerous_modules_reached_through_allowed_ones_are_refused() {
+    assert_class(&[
+        ("import json\ntext = json.codecs.open('/etc/passwd').read()\n", &["FS004"]),
+        ("from json import codecs\n", &["FS004"]),
+        ("from json import codecs as c\nc.open('/etc/passwd')\n", &["FS004"]),
+        ("import pandas as pd\nobj = pd.compat.pickle_compat.loads(b'')\n", &["FS004"]),
+        ("import pandas.compat.pickle_compat\n", &["FS004"]),
+        ("import warnings\nprint(warnings.formatwarning('m', UserWarning, '/etc/passwd', 1))\n", &["FS004"]),
+        ("from warnings import showwarning\n", &["FS004"]),
+        ("import warnings\nwarnings.warn_explicit('m', UserWarning, '/etc/passwd', 1)\n", &["FS004"]),
+        ("import typing\nft = typing.types.FunctionType\n", &["FS004"]),
+        ("import dataclasses\nsrc = dataclasses.inspect.getsource(dataclasses)\n", &["FS004"]),
+        ("import numpy as np\nnp.testing.measure('x = 1')\n", &["FS004"]),
+        ("from numpy.lib import npyio\n", &["FS004"]),
+        ("import pandas.core.computation.eval\n", &["FS004"]),
+        ("import numpy as np\nnp.core.overrides.os.getcwd()\n", &["FS004"]),
+        ("import numpy as np\nm = np\nm.lib\n", &["FS004"]),
+        ("import json\ndef open_via(mod):\n    return mod.codecs\nopen_via(json)\n", &["FS004"]),
+        ("import json as j\nmods = [j]\n", &["FS004"]),
+        ("import dataclasses\nclass A:\n    def m(self):\n        return self.x\nA.m(dataclasses)\n", &["FS004"]),
+        ("import pandas as pd\ngz = pd.io.common.gzip\n", &["FS004"]),
+        ("from pandas.compat import pyarrow as pa_mod\n", &["FS004"]),
+        // The plotting backend option imports a module by name.
+        ("import pandas as pd\npd.set_option('plotting.backend', 'antigravity')\n", &["FS004"]),
+        ("import pandas as pd\npd.options.plotting.backend = 'antigravity'\n", &["FS004"]),
+        ("import pandas as pd\nkey = 'back' + 'end'\npd.set_option(key, 'this')\n", &["FS004"]),
+        ("import pandas as pd\nwith pd.option_context('display.max_rows', 5, 'plotting.backend', 'this'):\n    pass\n", &["FS004"]),
+    ]);
+}
+
+#[test]
+fn string_annotations_evaluated_at_run_time_are_refused() {
+    assert_class(&[
+        (
+            "import typing\ndef f(x: \"print(open('/etc/passwd').read())\"):\n    pass\ntyping.get_type_hints(f)\n",
+            &["FS008"],
+        ),
+        ("from typing import get_type_hints\n", &["FS004"]),
+        ("import typing\nref = typing.ForwardRef('int')\n", &["FS004"]),
+        (
+            "from functools import singledispatch\n@singledispatch\ndef f(x):\n    return x\n\
+             @f.register\ndef _(x: \"[c for c in ().__class__.__mro__] and int\"):\n    return x\n",
+            &["FS008", "FS003"],
+        ),
+        (
+            "from functools import singledispatch\n@singledispatch\ndef f(x):\n    return x\n\
+             @f.register\ndef _(x: 'print(1) or int'):\n    return x\n",
+            &["FS008"],
+        ),
+        ("def g(x) -> \"data.get('close')\":\n    return x\n", &["FS008"]),
+        ("threshold: \"sum([1, 2])\" = 1\n", &["FS008"]),
+        ("class C:\n    limit: 'lambda: 0' = 1\n", &["FS008"]),
+        ("from typing import Optional\ndef h(x: Optional[\"int if True else str\"]):\n    pass\n", &["FS008"]),
+        ("from typing import List\ndef k(x: List[\"np.lib.npyio\"]):\n    pass\n", &["FS008"]),
+        ("def k(x: 'np.lib._datasource'):\n    pass\n", &["FS008"]),
+        ("def k(x: 'o\\x70en'):\n    pass\n", &["FS008"]),
+        // Forward references built outside an annotation and used in one.
+        (
+            "from functools import singledispatch\nfrom typing import Optional\n\
+             Alias = Optional[\"print(1) or int\"]\n@singledispatch\ndef f(x):\n    return x\n\
+             @f.register\ndef _(x: Alias):\n    return x\n",
+            &["FS008"],
+        ),
+        ("import typing\nU = typing.Union[\"sum([1]) and int\", None]\n", &["FS008"]),
+        ("Pair = tuple[\"int if 1 else str\", int]\n", &["FS008"]),
+        (
+            "from typing import Generic, TypeVar\nT = TypeVar('T')\nclass Box(Generic[T]):\n    pass\nB = Box[\"print(1) or int\"]\n",
+            &["FS008"],
+        ),
+    ]);
+}
+
+#[test]
+fn file_writers_on_frames_and_arrays_are_refused() {
+    let body = |line: &str| {
+        format!("import numpy as np\ndef strategy(data):\n    df = data.get('close')\n    {line}\n    return df > 0\n")
+    };
+    let cases: Vec<String> = [
+        "df.to_string(buf='/tmp/x')",
+        "df.to_string('/tmp/x')",
+        "df.to_markdown('/tmp/x.md')",
+        "df.to_latex(buf='/tmp/x.tex')",
+        "df.to_html('/tmp/x.html')",
+        "df.style.to_string('/tmp/x')",
+        "df.to_string(**{'buf': '/tmp/x'})",
+        "df.to_string(*['/tmp/x'])",
+        "w = df.to_string\n    w('/tmp/x')",
+        "import functools\n    functools.partial(df.to_string, buf='/tmp/x')()",
+        "df.to_future_format('/tmp/x')",
+        "df.to_future_format(path='/tmp/x')",
+        "df.values.dump('/tmp/x.pkl')",
+        "df.values.tofile('/tmp/x.bin')",
+        "np.asarray(df).tofile(file='/tmp/x')",
+        "type(df).to_string(df, '/tmp/x')",
+        "df.T.to_json('/tmp/x.json')",
+    ]
+    .iter()
+    .map(|l| body(l))
+    .collect();
+    let cases: Vec<(&str, &[&str])> = cases.iter().map(|s| (s.as_str(), &["FS004"][..])).collect();
+    assert_class(&cases);
+}
+
+#[test]
+fn raw_memory_views_are_refused() {
+    assert_class(&[
+        (
+            "import numpy as np\nv = np.lib.stride_tricks.as_strided(np.zeros(1), shape=(10**6,), strides=(1,))\n",
+            &["FS004"],
+        ),
+        ("from numpy.lib.stride_tricks import as_strided\n", &["FS004"]),
+        ("import numpy as np\nbase = np.zeros(4)\nv = np.ndarray((10**6,), np.uint8, base, 0, (1,))\n", &["FS004"]),
+        ("import numpy as np\nv = np.ndarray(shape=(8,), buffer=np.zeros(1), offset=-4096)\n", &["FS004"]),
+        ("from numpy import ndarray\nv = ndarray((8,), strides=(-8,))\n", &["FS004"]),
+        ("import numpy as np\nnp.lookfor('x', module='antigravity')\n", &["FS004"]),
+    ]);
+}
+
+#[test]
+fn sources_cpython_reads_differently_are_screened_as_cpython_reads_them() {
+    assert_class(&[
+        // A lone CR ends the comment for CPython (tree-sitter kept reading it).
+        ("x = 1  # note\rimport os\n", &["FS001"]),
+        ("x = 1  # a\rprint(open('/etc/passwd').read())\n", &["FS002"]),
+        ("def strategy(data):\r    return data.get('close') > 0  # \rimport subprocess\r", &["FS001"]),
+        ("s = '#'  # \r\rimport socket\r\n", &["FS001"]),
+        ("import os\r\n", &["FS001"]),
+        ("x = 1\n# \\\rimport os\n", &["FS001"]),
+        // Form feed is whitespace for both; the code after it is still code.
+        ("x = 1\n\x0cimport os\n", &["FS001"]),
+        ("if True:\n\x0c    import os\n", &["FS001"]),
+        ("x = 1 \x0c; import os\n", &["FS001"]),
+        // NUL, BOM, and coding declarations CPython would read differently.
+        ("x = 1\0\nimport os\n", &["FS005"]),
+        ("x = 1\n\u{feff}import os\n", &["FS005"]),
+        ("\u{feff}x = 1\n", &["FS005"]),
+        ("# -*- coding: utf-7 -*-\nx = 1  # +AAo-import os\n", &["FS005"]),
+        ("#!/usr/bin/env python3\n# vim: set fileencoding=latin-1 :\nx = 1\n", &["FS005"]),
+        ("#coding=utf_16\nx = 1\n", &["FS005"]),
+    ]);
+}
+
+#[test]
+fn names_shared_with_modules_are_judged_by_what_they_reach() {
+    assert_clean(&[
+        r#""""MACD with a signal line: `signal` is trading vocabulary, not the module."""
+import pandas as pd
+
+
+class MACD:
+    def __init__(self, fast=12, slow=26, signal=9):
+        self.fast = fast
+        self.slow = slow
+        self.signal = signal
+        self._cache = {}
+
+    def _ema(self, close, span):
+        return close.ewm(span=span, adjust=False).mean()
+
+    def compute(self, close):
+        line = self._ema(close, self.fast) - self._ema(close, self.slow)
+        signal = line.ewm(span=self.signal, adjust=False).mean()
+        self._cache["line"] = line
+        return line, signal
+
+
+class Holding:
+    def __init__(self, code, kinds, numbers):
+        self.code = code
+        self.kinds = kinds
+        self.numbers = numbers
+        self.select = None
+        self.resource = "cash"
+        self.locale = "zh_TW"
+
+
+def strategy(data):
+    close = data.get("close")
+    macd = MACD(signal=9)
+    line, signal = macd.compute(close)
+    frame = pd.DataFrame({"signal": line.iloc[:, 0], "code": 1})
+    crossed = frame.signal > frame.signal.shift(1)
+    held = Holding(code="2330", kinds=["stock"], numbers=[1, 2])
+    assert held.code and held.kinds and held.numbers and macd.signal == 9 and len(crossed)
+    return line > signal
+"#,
+        "import pandas as pd\nfrom typing import Optional\n\n\ndef score(close: \"pd.DataFrame\", n: 'int' = 5) -> \"Optional[pd.Series]\":\n    return close.mean(axis=1)\n",
+        "from dataclasses import dataclass\nfrom typing import List\n\n\n@dataclass\nclass Book:\n    names: \"List[str]\"\n    limit: 'int | None' = None\n",
+        "def strategy(data):\n    df = data.get('close')\n    print(df.tail().to_string())\n    arr = df.to_numpy()\n    rec = df.iloc[-1].to_dict()\n    return df.agg('mean') < df\n",
+        "import pandas as pd\n\n\nclass Weights:\n    def to_weights(self, frame, cap=0.1):\n        return frame.clip(upper=cap)\n\n\ndef strategy(data):\n    df = data.get('close')\n    dates = pd.to_datetime(df.index)\n    w = Weights().to_weights(df.rank(axis=1, pct=True))\n    return w.groupby(dates.month).transform('mean') > 0.5\n",
+        "# -*- coding: utf-8 -*-\ndef strategy(data):\r\n    close = data.get('close')\r\n    return close > close.rolling(20).mean()\r\n",
+        "class Cache:\n    _shared = {}\n\n    def __init__(self):\n        self._hits, self._misses = 0, 0\n\n    @classmethod\n    def shared(cls):\n        return cls._shared\n\n    def _key(self, k):\n        self._hits += 1\n        return (k, self._hits, self._misses)\n",
+        "import pandas as pd\npd.set_option('display.max_columns', 20)\nwith pd.option_context('display.precision', 3, 'display.width', 120):\n    pass\n",
+        "import pandas as pd\n\x0c\ndef strategy(data):\n    return data.get('close') > 0\n",
+        "import numpy as np\nfrom numpy.lib.stride_tricks import sliding_window_view\n\n\ndef strategy(data):\n    close = data.get('close')\n    windows = sliding_window_view(close.to_numpy(), 5, axis=0)\n    empty = np.ndarray((2, 2))\n    return close > windows.mean() + empty.size * 0\n",
+        "import numpy as np\nimport pandas as pd\n\n\ndef strategy(data):\n    close = data.get('close')\n    _, n = close.shape\n    out = close.agg(['mean', 'std'])\n    z = close.resample('M').agg({'A': 'last'}) if 'A' in close else close\n    return (close - out.loc['mean']) / out.loc['std'] > np.log(n) * 0 + (z is not None)\n",
+    ]);
+}
+
+/// Every module-valued attribute of the allowed modules that leads outside
+/// the allow-list, measured in the image, is refused by the screen or was
+/// judged harmless; a new one (a library upgrade) fails this test.
+#[test]
+fn module_attributes_of_allowed_modules_are_refused() {
+    use finsandbox::screen::{is_dangerous_attribute, is_private, HARMLESS_MODULE_ATTRIBUTES};
+    // `finlab` is the compat layer the harness registers; it is not in the image.
+    let allowed: Vec<String> =
+        finsandbox::screen::Policy::default().allowed_imports.into_iter().filter(|m| m != "finlab").collect();
+    let script = std::fs::read(root().join("tests/screening/module_attributes.py")).expect("script");
+    let mut child = crate::support::docker()
+        .args(["run", "--rm", "-i", "--network", "none", "finsandbox-runtime:1", "python3", "-"])
+        .args(&allowed)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("docker run");
+    child.stdin.take().expect("stdin").write_all(&script).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let pairs: Vec<(&str, &str)> = listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().collect::<Vec<_>>().get(..2).map(|p| (p[0], p[1])))
+        .collect();
+    assert!(pairs.len() > 50, "the measurement found too little: {listing}");
+    let unjudged: Vec<String> = pairs
+        .iter()
+        .filter(|(_, a)| {
+            !(is_dangerous_attribute(a)
+                || is_private(a)
+                || a.starts_with("__")
+                || HARMLESS_MODULE_ATTRIBUTES.contains(a))
+        })
+        .map(|(h, a)| format!("{h}.{a}"))
+        .collect();
+    assert!(unjudged.is_empty(), "module attributes neither refused nor judged harmless: {unjudged:?}");
+    // End to end: every refused chain, written as a strategy would, is a finding.
+    let refused: Vec<&(&str, &str)> = pairs.iter().filter(|(_, a)| !HARMLESS_MODULE_ATTRIBUTES.contains(a)).collect();
+    let mut src = String::new();
+    for (holder, attr) in &refused {
+        let root_module = holder.split('.').next().unwrap_or(holder);
+        src.push_str(&format!("import {root_module}\nx = {holder}.{attr}\n"));
+    }
+    let (code, findings) = validate(src.as_bytes());
+    assert_eq!(code, 11);
+    let lines: std::collections::HashSet<u64> = findings.iter().filter_map(|f| f["line"].as_u64()).collect();
+    for (i, (holder, attr)) in refused.iter().enumerate() {
+        let line = 2 * i as u64 + 2;
+        assert!(lines.contains(&line), "no finding for `{holder}.{attr}`");
+    }
+}
+
+/// `validate` screens what `exec` would run: a notebook's code cells, a
+/// notebook export without its IPython magics.
+#[test]
+fn validate_screens_notebooks_as_exec_runs_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let nb = dir.path().join("research.ipynb");
+    std::fs::write(
+        &nb,
+        r#"{"cells":[{"cell_type":"markdown","source":["import os"]},{"cell_type":"code","source":["import os\n","os.system(\"id\")\n"]}],"metadata":{},"nbformat":4,"nbformat_minor":5}"#,
+    )
+    .expect("write");
+    let out = crate::support::bin().args(["validate"]).arg(&nb).output().expect("validate");
+    assert_eq!(out.status.code(), Some(11), "{}", String::from_utf8_lossy(&out.stdout));
+    let export = crate::support::root().join("tests/finlab/notebooks/colab_export.py");
+    let out = crate::support::bin().args(["validate"]).arg(&export).output().expect("validate");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("dropped"), "the magics are named");
 }

@@ -35,17 +35,38 @@ class Alignment(unittest.TestCase):
         out = daily * monthly
         self.assertIsInstance(out, fc.FinlabDataFrame)
         self.assertEqual(list(out.columns), ["A", "B"])
-        # Jan 1 has no monthly value yet (NaN); from Jan 2 the 10/20 holds.
-        self.assertTrue(np.isnan(out.loc["2024-01-01", "A"]))
-        self.assertEqual(list(out["A"].iloc[1:]), [20.0, 30.0, 40.0])
-        self.assertEqual(list(out["B"].iloc[1:]), [20.0, 20.0, 20.0])
+        # finlab starts at the later first date (Jan 2); the 10/20 holds after it.
+        self.assertEqual(list(out.index.strftime("%Y-%m-%d")), ["2024-01-02", "2024-01-03", "2024-01-04"])
+        self.assertEqual(list(out["A"]), [20.0, 30.0, 40.0])
+        self.assertEqual(list(out["B"]), [20.0, 20.0, 20.0])
 
     def test_boolean_operators_align_and_stay_boolean(self):
         a = frame({"A": [True, False, True, True]})
         b = fc.FinlabDataFrame(pd.DataFrame({"A": [True]}, index=pd.to_datetime(["2024-01-03"])))
         out = a & b
-        self.assertEqual(out["A"].tolist(), [False, False, True, True])
+        self.assertEqual(out["A"].tolist(), [True, True])
         self.assertEqual(out["A"].dtype, bool)
+
+    def test_only_dates_added_by_the_union_are_filled_existing_nan_stays(self):
+        # The issue's minimal case: a halted day (NaN) is not a price.
+        idx = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"])
+        close = fc.FinlabDataFrame(pd.DataFrame({"X": [10.0, np.nan, 11.0, 11.0, 22.0], "Y": [10.0] * 5}, index=idx))
+        self.assertEqual((close > close.shift(1))["X"].tolist(), [False, False, False, False, True])
+        # Against a frame on other dates: Jan 2's NaN stays NaN; only a
+        # date the union adds (Jan 2 12:00 does not exist; use a sparse frame) is filled.
+        sparse = fc.FinlabDataFrame(pd.DataFrame({"X": [1.0, 2.0]}, index=pd.to_datetime(["2024-01-01", "2024-01-04"])))
+        out = close + sparse
+        self.assertEqual(out["X"].tolist()[0], 11.0)
+        self.assertTrue(np.isnan(out["X"].iloc[1]), "a NaN of the frame stays NaN")
+        self.assertEqual(out["X"].tolist()[2:], [12.0, 13.0, 24.0])
+        ma = close.rolling(3).mean()
+        self.assertFalse((close > ma)["X"].iloc[:2].any(), "warm-up NaN never compares true")
+
+    def test_series_is_spread_over_the_columns_by_date(self):
+        f = frame({"A": [1.0, 2.0, 3.0, 4.0], "B": [4.0, 3.0, 2.0, 1.0]})
+        out = f > f.mean(axis=1)
+        self.assertEqual(out["A"].tolist(), [False, False, True, True])
+        self.assertEqual(out["B"].tolist(), [True, True, False, False])
 
     def test_scalar_operations_keep_the_type(self):
         out = frame({"A": [1.0, 2.0, 3.0, 4.0]}) > 2
@@ -72,6 +93,11 @@ class Methods(unittest.TestCase):
         self.assertEqual(f.fall().iloc[:, 0].tolist(), [False, False, False, True])
         self.assertEqual(f.rise(2).iloc[:, 0].tolist(), [False, False, True, False])
 
+    def test_is_entry_and_is_exit(self):
+        f = frame({"A": [False, True, True, False]})
+        self.assertEqual(f.is_entry()["A"].tolist(), [False, True, False, False])
+        self.assertEqual(f.is_exit()["A"].tolist(), [False, False, False, True])
+
     def test_sustain(self):
         f = frame({"A": [True, True, False, True]})
         self.assertEqual(f.sustain(2).iloc[:, 0].tolist(), [False, True, False, False])
@@ -81,6 +107,22 @@ class Methods(unittest.TestCase):
         f = frame({"A": [1.0, 2.0], "B": [3.0, 4.0]})
         self.assertEqual(f.quantile_row(0.5).tolist(), [2.0, 3.0])
         self.assertEqual(len(frame({"A": [1.0, 2.0, 3.0, 4.0]}).deadline("2024-01-02")), 2)
+
+    def test_deadline_without_argument_maps_period_ends_to_publication(self):
+        quarters = fc.FinlabDataFrame(pd.DataFrame(
+            {"A": [1.0, 2.0, 3.0, 4.0]},
+            index=pd.to_datetime(["2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"])))
+        out = quarters.deadline()
+        self.assertEqual([d.strftime("%Y-%m-%d") for d in out.index],
+                         ["2023-05-15", "2023-08-14", "2023-11-14", "2024-03-31"])
+        months = fc.FinlabDataFrame(pd.DataFrame(
+            {"A": [1.0, 2.0, 3.0]}, index=pd.to_datetime(["2023-11-30", "2023-12-31", "2024-01-31"])))
+        self.assertEqual([d.strftime("%Y-%m-%d") for d in months.deadline().index],
+                         ["2023-12-10", "2024-01-10", "2024-02-10"])
+        labels = fc.FinlabDataFrame(pd.DataFrame({"A": [1.0]}, index=["2024-Q2"]))
+        self.assertEqual(labels.deadline().index[0], pd.Timestamp("2024-08-14"))
+        daily = frame({"A": [1.0, 2.0, 3.0, 4.0]})
+        self.assertTrue(daily.deadline().index.equals(daily.index), "publication dates stay")
 
     def test_index_str_to_date(self):
         f = fc.FinlabDataFrame(pd.DataFrame({"A": [1.0, 2.0, 3.0]}, index=["2024-M1", "2023-Q4", "2024-Q1"]))
@@ -118,6 +160,27 @@ class DataAndIndicators(unittest.TestCase):
         self.assertEqual(self.data.get("price:收盤價")["A"].tolist(), [10.0, 11.0, 10.0, 12.0, 13.0])
         self.assertEqual(self.data.get("close")["A"].tolist(), self.data.get("price:close")["A"].tolist())
         self.assertEqual(self.data.get("monthly_revenue:當月營收")["A"].tolist(), [5.0])
+
+    def test_finlab_named_columns_resolve_verbatim_first_and_aliases_both_ways(self):
+        d = os.path.join(self.dir, "finlab")
+        os.makedirs(d, exist_ok=True)
+        rows = [{"date": pd.Timestamp("2024-01-01") + pd.Timedelta(days=i), "symbol": "A", "收盤價": c,
+                 "開盤價": c, "最高價": c + 1, "最低價": c - 1} for i, c in enumerate([10.0, 11.0, 10.0, 12.0, 13.0])]
+        write_market(os.path.join(d, "price.parquet"), rows)
+        write_market(os.path.join(d, "etl.parquet"), [dict(date=r["date"], symbol="A", adj_close=r["收盤價"] / 2) for r in rows])
+        data = fc.Data(d)
+        self.assertEqual(data.get("price:收盤價")["A"].tolist(), [10.0, 11.0, 10.0, 12.0, 13.0])
+        self.assertEqual(data.get("close")["A"].tolist(), [10.0, 11.0, 10.0, 12.0, 13.0])
+        self.assertEqual(data.get("etl:adj_close")["A"].iloc[0], 5.0)
+        self.assertEqual(data.get("adj_close")["A"].iloc[0], 5.0)
+        # Indicators use the raw close unless adjust_price=True (as finlab):
+        # RSI is scale-free, SMA is not.
+        self.assertAlmostEqual(data.indicator("RSI", timeperiod=2)["A"].iloc[-1], 90.0)
+        self.assertAlmostEqual(data.indicator("SMA", timeperiod=2)["A"].iloc[-1], 12.5)
+        self.assertAlmostEqual(data.indicator("SMA", adjust_price=True, timeperiod=2)["A"].iloc[-1], 6.25)
+        # The host's price columns win over the table's own guess.
+        told = fc.Data(d, prices={"close": "price:開盤價"})
+        self.assertEqual(told.price("close")["A"].iloc[0], 10.0)
 
     def test_unknown_key_lists_the_closest(self):
         with self.assertRaises(KeyError) as ctx:
@@ -166,10 +229,72 @@ class Sim(unittest.TestCase):
         report = sim(frame({"A": [True] * 4}), resample="M", stop_loss=0.08, mystery=1)
         self.assertTrue(rec.called)
         self.assertEqual(rec.params, {"resample": "'M'", "stop_loss": "0.08", "mystery": "1"})
-        self.assertIsNone(report.display())
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            self.assertIsNone(report.display())
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            self.assertTrue(np.isnan(report.get_stats()["daily_sharpe"]))
         with self.assertRaises(AttributeError) as ctx:
-            report.get_stats()
+            report.trades_of_the_host
         self.assertIn("computed by the finsandbox host", str(ctx.exception))
+
+
+    def test_resample_as_dates_is_recorded_as_iso_strings(self):
+        rec = fc.Recorder()
+        sim = fc.make_sim(rec)
+        sim(frame({"A": [True] * 4}), resample=pd.DatetimeIndex(["2024-01-31", "2024-02-29"]), upload=False,
+            position_limit=0.2)
+        self.assertEqual(rec.params["resample"], "['2024-01-31', '2024-02-29']")
+        self.assertEqual(rec.params["position_limit"], "0.2")
+        sim(frame({"A": [True] * 4}), resample=[pd.Timestamp("2024-03-29")])
+        self.assertEqual(rec.params["resample"], "['2024-03-29']")
+        sim(frame({"A": [True] * 4}))
+        self.assertEqual(rec.params["resample"], "None")
+
+    def test_report_placeholders_warn_and_say_so(self):
+        report = fc.make_sim(fc.Recorder())(frame({"A": [True] * 4}))
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            self.assertEqual(len(report.creturn), 0)
+            self.assertIn("placeholder", report.creturn.name)
+            self.assertTrue(np.isnan(report.metrics.sharpe_ratio()))
+            self.assertIn("placeholder", repr(report.metrics))
+            self.assertIsNone(report.display())
+        self.assertGreaterEqual(len(w), 3)
+        self.assertTrue(any("computed by the finsandbox host" in n for n in fc.NOTES))
+
+
+class Namespace(unittest.TestCase):
+    def test_pre_bound_names_are_exactly_the_generators(self):
+        d = tempfile.mkdtemp()
+        write_market(os.path.join(d, "price.parquet"),
+                     [{"date": pd.Timestamp("2024-01-02"), "symbol": "A", "收盤價": 1.0},
+                      {"date": pd.Timestamp("2024-03-01"), "symbol": "A", "收盤價": 2.0}])
+        rec = fc.Recorder()
+        data = fc.install(d, rec)
+        ns = fc.namespace(data, sys.modules["finlab.backtest"].sim, "s.py", {"fee_ratio": 0.002})
+        names = {k for k in ns if not k.startswith("__")}
+        self.assertEqual(names, {"data", "sim", "pd", "np", "start_date", "end_date", "fee_ratio", "tax_ratio"})
+        self.assertEqual((ns["start_date"], ns["end_date"]), ("2024-01-02", "2024-03-01"))
+        self.assertEqual((ns["fee_ratio"], ns["tax_ratio"]), (0.002, 0.003))
+        code = "close = data.get('price:收盤價')\nreport = sim(close > 0, resample='M')\n"
+        exec(compile(code, "s.py", "exec"), ns)
+        self.assertTrue(rec.called)
+        self.assertIs(fc.pick_position(ns, rec, data), rec.position)
+        ns2 = fc.namespace(data, None, "s.py", {"start_date": "2024-02-01", "end_date": "2024-02-28"})
+        self.assertEqual((ns2["start_date"], ns2["end_date"]), ("2024-02-01", "2024-02-28"))
+
+    def test_finlab_analysis_calls_do_nothing_but_warn(self):
+        fc.install(tempfile.mkdtemp() + "/missing", fc.Recorder()) if False else None
+        d = tempfile.mkdtemp()
+        write_market(os.path.join(d, "price.parquet"), [{"date": pd.Timestamp("2024-01-02"), "symbol": "A", "close": 1.0}])
+        fc.install(d, fc.Recorder())
+        from finlab import analysis
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            self.assertIsNone(analysis.liquidityAnalysis(required_volume=1000))
+        self.assertTrue(any("does nothing" in str(x.message) for x in w))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ use crate::config::EnvMap;
 use crate::engine::Engine;
 use crate::error::EngineError;
 
+mod check;
+pub use check::{check_image, ImageInfo};
+
 /// Bump when anything that goes into the image changes.
 pub const RECIPE_VERSION: &str = "1";
 pub const LABEL_RECIPE: &str = "finsandbox.image-recipe";
@@ -29,8 +32,8 @@ pub const LABEL_METHOD: &str = "finsandbox.image-method";
 /// `finsandbox.version.numpy=1.26.4` and so on.
 pub const LABEL_VERSION_PREFIX: &str = "finsandbox.version.";
 
-pub const REQUIREMENTS: &str = include_str!("../image/requirements.lock");
-const DOCKERFILE: &str = include_str!("../image/Dockerfile");
+pub const REQUIREMENTS: &str = include_str!("../../image/requirements.lock");
+const DOCKERFILE: &str = include_str!("../../image/Dockerfile");
 const SUITE: &str = "bookworm";
 const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 const SITE: &str = "usr/local/lib/python3.11/dist-packages";
@@ -94,7 +97,7 @@ pub fn image_labels(method: Method, python: &str) -> Vec<(String, String)> {
 
 /// Returns the method used, or `None` when a current image already existed.
 pub fn build(engine: &Engine, opts: &BuildOptions, env: &EnvMap) -> Result<Option<Method>, EngineError> {
-    if !opts.force && crate::engine::check_image(engine, &opts.tag).is_ok() {
+    if !opts.force && check_image(engine, &opts.tag).is_ok() {
         return Ok(None);
     }
     let progress = Progress::new(opts.show_progress);
@@ -105,7 +108,7 @@ pub fn build(engine: &Engine, opts: &BuildOptions, env: &EnvMap) -> Result<Optio
     progress.finish(result.is_ok());
     result?;
     // The image must pass the same check `exec` applies.
-    crate::engine::check_image(engine, &opts.tag)?;
+    check_image(engine, &opts.tag)?;
     Ok(Some(opts.method))
 }
 
@@ -143,11 +146,19 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
         ),
     )?;
 
+    install_wheels(&python, work.path(), &rootfs, env, p)?;
+    let py_version = configure_rootfs(&rootfs, p)?;
+    import_rootfs(engine, &rootfs, &opts.tag, &py_version, p)
+}
+
+/// The pinned wheels, fetched by the host's pip (hash-checked, cached) and
+/// unpacked into the image's site-packages.
+fn install_wheels(python: &Path, work: &Path, rootfs: &Path, env: &EnvMap, p: &Progress) -> Result<(), EngineError> {
     p.step("pip: fetching the pinned wheels (hash-checked)");
     let cache = wheel_cache(env);
     std::fs::create_dir_all(&cache)
         .map_err(|e| EngineError::Build(format!("cannot create `{}`: {e}", cache.display())))?;
-    let lock = work.path().join("requirements.lock");
+    let lock = work.join("requirements.lock");
     std::fs::write(&lock, REQUIREMENTS).map_err(|e| EngineError::Build(e.to_string()))?;
     let platform = [
         "--only-binary=:all:",
@@ -170,7 +181,7 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
         OsString::from("-d"),
         cache.clone().into_os_string(),
     ]);
-    run_step("pip download", duct::cmd(&python, download))?;
+    run_step("pip download", duct::cmd(python, download))?;
 
     p.step("pip: installing the wheels into the image");
     let mut install: Vec<OsString> = [
@@ -195,8 +206,12 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
         OsString::from("-r"),
         lock.into_os_string(),
     ]);
-    run_step("pip install", duct::cmd(&python, install))?;
+    run_step("pip install", duct::cmd(python, install))
+}
 
+/// The sandbox user, byte-compiled modules (the root is read-only at run
+/// time), no apt caches. Returns the image's Python version.
+fn configure_rootfs(rootfs: &Path, p: &Progress) -> Result<String, EngineError> {
     p.step("configuring: user 1000:1000, byte-compiling modules");
     append(&rootfs.join("etc/passwd"), PASSWD_LINE)?;
     append(&rootfs.join("etc/group"), GROUP_LINE)?;
@@ -204,7 +219,7 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
         "compileall",
         duct::cmd!(
             "chroot",
-            &rootfs,
+            rootfs,
             "python3",
             "-m",
             "compileall",
@@ -214,14 +229,17 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
             "/usr/lib/python3"
         ),
     )?;
-    let py_version =
-        duct::cmd!("chroot", &rootfs, "python3", "-c", "import platform; print(platform.python_version())")
-            .read()
-            .map_err(|e| EngineError::Build(format!("python3 in the new rootfs does not run: {e}")))?;
+    let py_version = duct::cmd!("chroot", rootfs, "python3", "-c", "import platform; print(platform.python_version())")
+        .read()
+        .map_err(|e| EngineError::Build(format!("python3 in the new rootfs does not run: {e}")))?;
     for dir in ["var/cache/apt/archives", "var/lib/apt/lists"] {
         clear_dir(&rootfs.join(dir));
     }
+    Ok(py_version.trim().to_string())
+}
 
+/// `tar | docker import` with the image's user, environment and labels.
+fn import_rootfs(engine: &Engine, rootfs: &Path, tag: &str, py_version: &str, p: &Progress) -> Result<(), EngineError> {
     p.step("docker import: loading the root filesystem into the engine");
     let mut import: Vec<OsString> = vec!["import".into()];
     for change in [
@@ -234,14 +252,14 @@ fn build_debootstrap(engine: &Engine, opts: &BuildOptions, env: &EnvMap, p: &Pro
         import.push("--change".into());
         import.push(change.into());
     }
-    for (k, v) in image_labels(Method::Debootstrap, py_version.trim()) {
+    for (k, v) in image_labels(Method::Debootstrap, py_version) {
         import.push("--change".into());
         import.push(format!("LABEL {k}={v}").into());
     }
     import.push("-".into());
-    import.push(opts.tag.clone().into());
-    let tar = duct::cmd!("tar", "--numeric-owner", "-C", &rootfs, "-c", ".");
-    run_step("tar | docker import", tar.pipe(duct::cmd(&engine.program, import)))?;
+    import.push(tag.into());
+    let tar = duct::cmd!("tar", "--numeric-owner", "-C", rootfs, "-c", ".");
+    run_step("tar | docker import", tar.pipe(engine.expression(import)))?;
     Ok(())
 }
 
@@ -257,7 +275,7 @@ fn build_dockerfile(engine: &Engine, opts: &BuildOptions, p: &Progress) -> Resul
         args.push(format!("{k}={v}").into());
     }
     args.push(work.path().into());
-    run_step("docker build", duct::cmd(&engine.program, args))?;
+    run_step("docker build", engine.expression(args))?;
     Ok(())
 }
 

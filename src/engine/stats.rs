@@ -1,4 +1,4 @@
-//! Parsing `docker stats` output, in two steps: a serde struct of strings,
+//! `docker stats`: the stream, and its output parsed in two steps: a serde struct of strings,
 //! then pure converters with table tests.
 //!
 //! The format asks for one JSON record per sample with just the fields used:
@@ -12,8 +12,16 @@
 
 use serde::Deserialize;
 
+use super::command::Engine;
+
 /// The `--format` template: a one-line JSON record in both docker and podman.
 pub const FORMAT: &str = r#"{"CPUPerc":"{{.CPUPerc}}","MemPerc":"{{.MemPerc}}","MemUsage":"{{.MemUsage}}","PIDs":"{{.PIDs}}","ID":"{{.ID}}"}"#;
+
+/// A `docker stats` stream of one container, one [`FORMAT`] record per
+/// sample. The caller reads it line by line and kills it when done.
+pub fn stream(engine: &Engine, name: &str) -> std::io::Result<duct::ReaderHandle> {
+    duct::cmd(&engine.program, ["stats", "--format", FORMAT, name]).stdin_null().stderr_null().unchecked().reader()
+}
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct RawStats {

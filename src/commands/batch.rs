@@ -1,0 +1,168 @@
+//! `finsandbox batch`: many strategies, one JSON line each, a progress bar
+//! on stderr, a summary at the end.
+
+use std::io::{IsTerminal, Write};
+use std::os::unix::io::AsRawFd;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{install_signal_handlers, Context};
+use crate::batch::{self, Batch, Line, ResumeIndex, Summary};
+use crate::cli::BatchArgs;
+use crate::config::Overrides;
+use crate::error::{code, ConfigError, Error, InputError, Result};
+use crate::observe::{Recorded, Reporter};
+use crate::{engine, metrics_server, run};
+
+pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
+    let signal = install_signal_handlers()?;
+    let flags = Overrides {
+        image: args.image.clone(),
+        memory: args.memory.clone(),
+        cpus: args.cpus,
+        timeout_seconds: args.timeout,
+        runtime: args.runtime.clone(),
+        metrics_textfile_dir: args.metrics_textfile.clone(),
+        audit_log: args.audit_log.clone(),
+        ..Overrides::default()
+    };
+    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let live = match &args.metrics_listen {
+        Some(a) => {
+            let addr = metrics_server::parse_addr(a).map_err(|message| ConfigError::Value {
+                key: "--metrics-listen".into(),
+                origin: "command line".into(),
+                message,
+            })?;
+            let shared: metrics_server::Shared = Default::default();
+            let local = metrics_server::serve(addr, Arc::clone(&shared)).map_err(Error::Internal)?;
+            ctx.printer.note(&format!("serving metrics at http://{local}/metrics while the batch runs"));
+            Some(shared)
+        }
+        None => None,
+    };
+    let mut reporter = Reporter::open(&observe_to, live)?;
+    let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
+    let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
+    if strategies.is_empty() {
+        return Err(InputError::Data {
+            path: args.inputs.first().cloned().unwrap_or_default(),
+            message: "no strategies: give files, directories of `*.py`, or `-` with paths on stdin".into(),
+        }
+        .into());
+    }
+    let (resume, mut out) = open_output(args)?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let bar = progress(ctx, strategies.len());
+    let b = Batch {
+        strategies,
+        request: run::Request {
+            strategy: std::path::Path::new(""),
+            data: &args.data,
+            settings: &settings,
+            engine: &engine,
+            signal,
+            skip_screening: false,
+            equity_out: None,
+            start: args.start.clone(),
+            end: args.end.clone(),
+        },
+        jobs,
+        fail_fast: args.fail_fast,
+        resume: resume.as_ref(),
+    };
+    let mut write_error: Option<std::io::Error> = None;
+    let mut on_line = |line: &Line, s: &Summary| {
+        let recorded = match line {
+            Line::Result(r) => Recorded::Result(r),
+            Line::Error(e) => {
+                Recorded::ErrorLine { strategy: &e.strategy.path, message: &e.error.message, exit_code: e.exit_code }
+            }
+        };
+        for w in reporter.record(&recorded) {
+            bar.suspend(|| ctx.printer.warn(&w));
+        }
+        let json = line.to_json();
+        if let Some(f) = out.as_mut() {
+            if let Err(e) = append_line(f, &json) {
+                write_error.get_or_insert(e);
+            }
+        }
+        if ctx.printer.json {
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{json}");
+            let _ = stdout.flush();
+        } else if out.is_none() {
+            bar.suspend(|| println!("{}", text_line(line)));
+        }
+        bar.set_position(s.done() as u64);
+        bar.set_message(format!("ok {} / failed {}", s.ok(), s.done() - s.ok()));
+    };
+    let result = batch::run_batch(&b, &mut on_line);
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(Error::Internal(format!("writing the results: {e}")));
+    }
+    let summary = result?;
+    if !ctx.printer.quiet {
+        eprintln!("{}", batch::describe(&summary));
+    }
+    Ok(code::OK)
+}
+
+/// The resume index of `--out` (with `--resume`), and `--out` opened for
+/// appending.
+fn open_output(args: &BatchArgs) -> Result<(Option<ResumeIndex>, Option<std::fs::File>)> {
+    let Some(p) = &args.out else { return Ok((None, None)) };
+    let resume = if args.resume {
+        Some(ResumeIndex::load(p).map_err(|e| Error::Internal(format!("reading `{}`: {e}", p.display())))?)
+    } else {
+        None
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map_err(|e| Error::Internal(format!("cannot open `{}` for appending: {e}", p.display())))?;
+    Ok((resume, Some(file)))
+}
+
+/// One line, whole, under an exclusive lock: concurrent batches appending
+/// to the same file never interleave.
+fn append_line(f: &mut std::fs::File, json: &str) -> std::io::Result<()> {
+    let fd = f.as_raw_fd();
+    // SAFETY: a valid open descriptor; flock has no memory effects.
+    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut buf = json.as_bytes().to_vec();
+    buf.push(b'\n');
+    let r = f.write_all(&buf).and_then(|_| f.flush());
+    // SAFETY: as above.
+    unsafe { libc::flock(fd, libc::LOCK_UN) };
+    r
+}
+
+fn text_line(line: &Line) -> String {
+    let path = crate::printer::terminal_safe(line.path());
+    match line {
+        Line::Result(r) => {
+            let sharpe =
+                r.metrics.as_ref().and_then(|m| m.sharpe_ratio).map(|s| format!(" sharpe {s:.3}")).unwrap_or_default();
+            format!("{}: {}{sharpe}", path, r.status.as_str())
+        }
+        Line::Error(e) => format!("{}: error: {}", path, crate::printer::terminal_safe(&e.error.message)),
+    }
+}
+
+fn progress(ctx: &Context, total: usize) -> ProgressBar {
+    if ctx.printer.quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} {per_sec} eta {eta}") {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,247 @@
+//! Watching one container from start to end, in two phases.
+//!
+//! 1. The trusted warm-up: the container starts (at `startup_cpus` when the
+//!    engine can change a running container's quota), the harness gets its
+//!    setup on stdin, imports, installs its lockdown and answers READY.
+//! 2. The strategy: the host tightens the CPU quota to the run's limit and
+//!    reads it back from the cgroup (or the engine) — if that fails the run
+//!    does not happen — and only then sends the strategy. Its wall clock and
+//!    the runtime monitor start here.
+//!
+//! Two pumps drain stdout (frames) and stderr into bounded buffers; a feeder
+//! thread owns stdin. Whatever happens, the monitor, the pumps and the
+//! feeder are stopped and joined before this returns.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Request, MAX_POSITION_BYTES};
+use crate::engine::{self, Engine};
+use crate::error::{code, EngineError, Error};
+use crate::harness::{Decoder, Parts, Tail};
+
+/// How often the wait loop looks at the signal flag and the deadline.
+const TICK: Duration = Duration::from_millis(50);
+
+/// What watching the container produced.
+pub struct Observed {
+    pub decoder: Decoder,
+    pub stderr: Tail,
+    /// `docker run`'s own exit code (125-127: the engine failed, not the strategy).
+    pub cli_exit: Option<i32>,
+    pub timed_out: bool,
+    /// The strategy's time: from the moment it was sent (the whole run when
+    /// the harness never became ready).
+    pub elapsed: Duration,
+    /// The warm-up: container start to READY.
+    pub startup: Option<Duration>,
+    pub monitor: crate::monitor::Report,
+    /// The container's memory limit, to read a SIGKILL at the limit as an OOM kill.
+    pub memory_limit: u64,
+}
+
+/// The threads around the child: stdout frames (telling READY once),
+/// stderr tail, and the stdin feeder.
+struct Pumps {
+    out: thread::JoinHandle<Decoder>,
+    err: thread::JoinHandle<Tail>,
+    feeder: thread::JoinHandle<()>,
+    ready: mpsc::Receiver<()>,
+    /// Dropping it without sending closes stdin without the strategy.
+    go: Option<mpsc::Sender<()>>,
+}
+
+fn start_pumps(child: &mut engine::RunningContainer, parts: Parts, limit: usize) -> Pumps {
+    let (ready_tx, ready) = mpsc::channel::<()>();
+    let (out_r, err_r) = (child.stdout.take(), child.stderr.take());
+    let out = thread::spawn(move || {
+        let mut d = Decoder::new(limit, MAX_POSITION_BYTES);
+        if let Some(r) = out_r {
+            let mut told = false;
+            pump(r, |chunk| {
+                d.feed(chunk);
+                if d.ready && !told {
+                    told = true;
+                    let _ = ready_tx.send(());
+                }
+            });
+        }
+        d.finish();
+        d
+    });
+    let err = thread::spawn(move || {
+        let mut t = Tail::new(limit);
+        if let Some(r) = err_r {
+            pump(r, |chunk| t.push(chunk));
+        }
+        t
+    });
+    // The feeder writes the setup at once and the strategy on `go`.
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let stdin = child.stdin.take();
+    let feeder = thread::spawn(move || {
+        let Some(mut w) = stdin else { return };
+        if w.write_all(&parts.setup).and_then(|_| w.flush()).is_err() {
+            return;
+        }
+        if go_rx.recv().is_ok() {
+            let _ = w.write_all(&parts.strategy).and_then(|_| w.flush());
+        }
+    });
+    Pumps { out, err, feeder, ready, go: Some(go_tx) }
+}
+
+/// What the wait loop saw.
+#[derive(Default)]
+struct Waited {
+    status: Option<i32>,
+    ready_at: Option<Instant>,
+    monitor: Option<crate::monitor::Monitor>,
+    timed_out: bool,
+    interrupted: Option<usize>,
+    failure: Option<Error>,
+}
+
+/// `boosted`: the container was started above the run's CPU limit and must
+/// be tightened before the strategy is sent.
+pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boosted: bool) -> Result<Observed, Error> {
+    let s = req.settings;
+    let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
+    let started = Instant::now();
+    let mut child = engine::start(req.engine, args)?;
+    let mut pumps = start_pumps(&mut child, parts, limit);
+    let w = wait(req, &child, &mut pumps, name, boosted, started);
+    let end = Instant::now();
+    drop(pumps.go.take());
+    let monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
+    let decoder = pumps.out.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
+    let stderr = pumps.err.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
+    let _ = pumps.feeder.join();
+    if let Some(sig) = w.interrupted {
+        // The container is killed; the caller's guard, still armed, removes
+        // it as this error propagates.
+        return Err(interrupted_by(sig));
+    }
+    if let Some(e) = w.failure {
+        return Err(e);
+    }
+    Ok(Observed {
+        decoder,
+        stderr,
+        cli_exit: w.status,
+        timed_out: w.timed_out,
+        elapsed: end - w.ready_at.unwrap_or(started),
+        startup: w.ready_at.map(|r| r - started),
+        monitor,
+        memory_limit: s.memory_bytes,
+    })
+}
+
+/// Wait for the child's end, watching for READY, the signal flag and the
+/// deadline (the warm-up's, then the strategy's from the moment it is sent).
+fn wait(
+    req: &Request,
+    child: &engine::RunningContainer,
+    pumps: &mut Pumps,
+    name: &str,
+    boosted: bool,
+    started: Instant,
+) -> Waited {
+    let s = req.settings;
+    let mut w = Waited::default();
+    let mut deadline = started + Duration::from_secs(engine::STARTUP_LIMIT_SECONDS);
+    loop {
+        match child.wait_timeout(TICK) {
+            Ok(Some(code)) => {
+                w.status = code;
+                return w;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                w.failure = Some(Error::Internal(format!("waiting for the engine CLI: {e}")));
+                child.stop(req.engine, name);
+                continue;
+            }
+        }
+        if w.ready_at.is_none() && w.failure.is_none() && pumps.ready.try_recv().is_ok() {
+            if boosted {
+                if let Err(e) = tighten(req.engine, name, s.cpus) {
+                    // Fail closed: never a strategy above its CPU limit.
+                    w.failure = Some(e.into());
+                    drop(pumps.go.take());
+                    child.stop(req.engine, name);
+                    continue;
+                }
+            }
+            let now = Instant::now();
+            w.ready_at = Some(now);
+            deadline = now + s.timeout();
+            let monitor =
+                crate::monitor::Monitor::start(req.engine.clone(), name.into(), s.monitoring.clone(), s.cpus, now);
+            w.monitor = Some(monitor);
+            if let Some(g) = pumps.go.take() {
+                let _ = g.send(());
+            }
+        }
+        let sig = req.signal.load(Ordering::SeqCst);
+        if sig != 0 && w.interrupted.is_none() {
+            w.interrupted = Some(sig);
+            child.stop(req.engine, name);
+        }
+        if !w.timed_out && w.interrupted.is_none() && w.failure.is_none() && Instant::now() >= deadline {
+            w.timed_out = true;
+            child.stop(req.engine, name);
+        }
+    }
+}
+
+/// Lower the running container's CPU quota to `cpus` and read it back:
+/// from the container's cgroup when the engine is local, else from the
+/// engine. Anything but the configured value is an error.
+fn tighten(engine: &Engine, name: &str, cpus: f64) -> Result<(), EngineError> {
+    let fail = |message: String| EngineError::CpuLimit { name: name.to_string(), cpus, message };
+    engine::update_cpus(engine, name, cpus).map_err(|e| fail(e.to_string()))?;
+    let from_cgroup = engine::container_id(engine, name)
+        .ok()
+        .and_then(|id| crate::monitor::CgroupFiles::find(Path::new("/sys/fs/cgroup"), &id))
+        .and_then(|c| c.cpu_quota());
+    let seen = match from_cgroup {
+        Some(q) => q,
+        None => engine::cpu_limit(engine, name)
+            .map_err(|e| fail(e.to_string()))?
+            .ok_or_else(|| fail("the engine reports no CPU limit".into()))?,
+    };
+    if (seen - cpus).abs() > 0.005 {
+        return Err(fail(format!("the quota reads back as {seen} CPUs")));
+    }
+    Ok(())
+}
+
+/// The error for a run stopped by signal `sig`: exit 128 + N.
+pub fn interrupted_by(sig: usize) -> Error {
+    let (name, code) = if sig == signal_hook::consts::SIGTERM as usize {
+        ("SIGTERM", code::SIGTERM)
+    } else if sig == signal_hook::consts::SIGHUP as usize {
+        ("SIGHUP", code::SIGHUP)
+    } else {
+        ("SIGINT", code::SIGINT)
+    };
+    Error::Interrupted { name, code }
+}
+
+fn pump(mut r: impl Read, mut sink: impl FnMut(&[u8])) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => sink(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}

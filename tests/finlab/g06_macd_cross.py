@@ -1,0 +1,6 @@
+macd, signal, hist = data.indicator('MACD', fastperiod=12, slowperiod=26, signalperiod=9)
+close = data.get('price:收盤價')
+golden = (hist > 0) & (hist.shift(1) <= 0)
+position = golden.sustain(1) & (close > close.average(60))
+position = position.hold_until(hist < 0)
+report = sim(position, resample='W', upload=False)

@@ -1,0 +1,7 @@
+upper, middle, lower = data.indicator('BBANDS', timeperiod=20, nbdevup=2, nbdevdn=2)
+close = data.get('price:收盤價')
+amount = data.get('price:成交金額')
+breakout = (close > upper) & (amount.average(20) > 1e6)
+position = breakout.hold_until(close < middle)
+position = position & amount.is_largest(30)
+report = sim(position, trade_at_price='open', upload=False)

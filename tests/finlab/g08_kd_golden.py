@@ -1,0 +1,5 @@
+k, d = data.indicator('STOCH', fastk_period=9, slowk_period=3, slowd_period=3)
+buy = (k > d) & (k.shift(1) < d.shift(1)) & (k < 30)
+sell = (k < d) & (k > 70)
+position = buy.hold_until(sell, nstocks_limit=6, rank=d * -1)
+report = sim(position, resample=None, stop_loss=0.06, upload=False)

@@ -1,0 +1,6 @@
+trust = data.get('institutional_investors_trading_summary:投信買賣超股數')
+close = data.get('price:收盤價')
+buying = (trust > 0).sustain(5, 4)
+position = buying & close.rise(5)
+position = trust.rolling(5).sum()[position].is_largest(8)
+report = sim(position, resample='W-WED', upload=False)

@@ -1,0 +1,6 @@
+holding = data.get('internal_equity_changes:董監持有股數占比').deadline()
+pledge = data.get('internal_equity_changes:董監質押股數占比').deadline()
+close = data.get('price:收盤價')
+good = (holding > 15) & (pledge < 5)
+position = holding[good].is_largest(10) & (close > close.average(60))
+report = sim(position, resample='M', upload=False)

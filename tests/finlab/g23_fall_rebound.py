@@ -1,0 +1,6 @@
+close = data.get('price:收盤價')
+falling = close.fall().sustain(4)
+rebound = close.rise()
+position = (falling.shift(1) & rebound)
+position = position.hold_until(close.fall(), nstocks_limit=10)
+report = sim(position, upload=False)

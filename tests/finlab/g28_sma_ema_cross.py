@@ -1,0 +1,6 @@
+sma = data.indicator('SMA', timeperiod=20)
+ema = data.indicator('EMA', timeperiod=10)
+adj = data.get('etl:adj_close')
+position = (ema > sma) & (adj > ema)
+position = position & adj.pct_change(20).is_largest(20)
+report = sim(position, resample='ME', position_limit=0.1, upload=False)

@@ -1,0 +1,162 @@
+//! `finsandbox batch` on the real engine: one correct line per strategy
+//! whatever each did, resume, interrupts, and nothing left behind.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::{bin, containers_of, market, TRIVIAL_TAIL};
+
+/// A directory of strategies of every outcome.
+fn mixed(dir: &Path) {
+    let w = |name: &str, src: &str| std::fs::write(dir.join(name), src).expect("write");
+    w("a_ok.py", "def strategy(data):\n    close = data.get('close')\n    return close > close.rolling(5).mean()\n");
+    w("b_rejected.py", "import os\nos.system('id')\n");
+    w("c_error.py", "def strategy(data):\n    raise ValueError('bad idea')\n");
+    w("d_timeout.py", &format!("import time\ntime.sleep(60){TRIVIAL_TAIL}"));
+    w("e_ok.py", &format!("x = 1{TRIVIAL_TAIL}"));
+    std::fs::write(dir.join("f_binary.py"), [0xff, 0xfe, 0x00]).expect("write");
+}
+
+fn lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+}
+
+fn by_name(lines: &[Value]) -> std::collections::BTreeMap<String, String> {
+    lines
+        .iter()
+        .map(|v| {
+            let path = v["strategy"]["path"].as_str().unwrap_or("");
+            let name = Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (name, v["status"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn a_mixed_batch_gives_one_correct_line_each_and_resume_skips_exactly_the_finished() {
+    let dir = tempfile::tempdir().expect("tmp");
+    mixed(dir.path());
+    let out = dir.path().join("results.jsonl");
+    let run = bin()
+        .args(["--json", "batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "2", "--timeout", "10", "--out"])
+        .arg(&out)
+        .output()
+        .expect("batch");
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = lines(&String::from_utf8_lossy(&run.stdout));
+    let file = lines(&std::fs::read_to_string(&out).expect("out"));
+    assert_eq!(stdout.len(), 6);
+    assert_eq!(file.len(), 6, "the file holds the same lines");
+    let got = by_name(&file);
+    let want: Vec<(&str, &str)> = vec![
+        ("a_ok.py", "ok"),
+        ("b_rejected.py", "rejected"),
+        ("c_error.py", "strategy_error"),
+        ("d_timeout.py", "timeout"),
+        ("e_ok.py", "ok"),
+        ("f_binary.py", "error"),
+    ];
+    for (name, status) in want {
+        assert_eq!(got.get(name).map(String::as_str), Some(status), "{name}: {got:?}");
+    }
+    let ok = file.iter().find(|v| v["status"] == "ok").expect("an ok line");
+    assert!(ok["metrics"]["total_return"].is_number(), "the schema of exec --json: {ok}");
+    assert!(ok["provenance"]["config_sha256"].is_string());
+
+    // Resume: add one strategy; only it runs.
+    std::fs::write(dir.path().join("g_new.py"), format!("y = 2{TRIVIAL_TAIL}")).expect("write");
+    let again = bin()
+        .args(["--json", "batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "2", "--timeout", "10", "--resume", "--out"])
+        .arg(&out)
+        .output()
+        .expect("resume");
+    assert_eq!(again.status.code(), Some(0));
+    let new = lines(&String::from_utf8_lossy(&again.stdout));
+    // The unreadable file has no hashes to match: it is tried again.
+    let names: Vec<String> = by_name(&new).into_keys().collect();
+    assert_eq!(names, ["f_binary.py", "g_new.py"], "only the unfinished ran");
+    assert_eq!(lines(&std::fs::read_to_string(&out).expect("out")).len(), 8);
+}
+
+#[test]
+fn strategies_from_stdin_and_text_lines_without_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    mixed(dir.path());
+    let list = format!("{}\n{}\n", dir.path().join("a_ok.py").display(), dir.path().join("b_rejected.py").display());
+    let mut child = bin()
+        .args(["batch", "-", "--data"])
+        .arg(market())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), list.as_bytes()).expect("write list");
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("batch");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("a_ok.py: ok"), "{text}");
+    assert!(text.contains("b_rejected.py: rejected"), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("by status: ok 1, rejected 1"), "{err}");
+}
+
+#[test]
+fn no_strategies_is_an_input_error_with_json() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = bin().args(["--json", "batch"]).arg(dir.path()).arg("--data").arg(market()).output().expect("batch");
+    assert_eq!(out.status.code(), Some(4));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("error JSON");
+    assert_eq!(v["exit_code"], 4);
+}
+
+#[test]
+fn sigint_mid_batch_removes_every_container_and_leaves_valid_jsonl() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..6 {
+        std::fs::write(dir.path().join(format!("s{i}.py")), format!("import time\ntime.sleep(30){TRIVIAL_TAIL}"))
+            .expect("write");
+    }
+    std::fs::write(dir.path().join("a_quick.py"), format!("x = 1{TRIVIAL_TAIL}")).expect("write");
+    let out = dir.path().join("r.jsonl");
+    let child = Command::new(env!("CARGO_BIN_EXE_finsandbox"))
+        .current_dir(crate::support::root())
+        .env("FINSANDBOX_CONFIG", crate::support::root().join("tests/no-sweep.yaml"))
+        .args(["batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "2", "--out"])
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    // Wait until both slots hold a container.
+    let started = Instant::now();
+    while containers_of(pid).len() < 2 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(containers_of(pid).len() >= 2, "two containers running");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid as i32, libc::SIGINT) };
+    let done = child.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(130), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(containers_of(pid).is_empty(), "left behind: {:?}", containers_of(pid));
+    for l in std::fs::read_to_string(&out).unwrap_or_default().lines() {
+        serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
+    }
+}

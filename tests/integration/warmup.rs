@@ -1,0 +1,68 @@
+//! The trusted warm-up runs at full speed; the strategy never does: the
+//! host tightens the CPU quota, and reads it back, before any strategy byte
+//! is sent, and fails closed when it cannot.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::{exec, market, strategy, TRIVIAL_TAIL};
+
+/// A strategy that reports the CPU quota of its own cgroup (v1 or v2).
+fn quota_probe() -> String {
+    format!(
+        r#"
+import json
+def read(p):
+    try:
+        return open(p).read().split()
+    except OSError:
+        return None
+v1 = read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')
+v2 = read('/sys/fs/cgroup/cpu.max')
+if v1[0] and v1[1]:
+    cpus = int(v1[0][0]) / int(v1[1][0])
+else:
+    cpus = int(v2[0]) / int(v2[1])
+print(json.dumps({{"cpus": cpus}}))
+{TRIVIAL_TAIL}"#
+    )
+}
+
+#[test]
+fn the_strategy_sees_the_configured_cpu_limit_never_the_warm_up_boost() {
+    for cpus in ["0.5", "0.25"] {
+        let run = exec(&quota_probe(), &["--skip-screening", "--cpus", cpus]);
+        assert_eq!(run.status(), "ok", "{}", run.describe());
+        let seen = run.probe()["cpus"].as_f64().unwrap_or(-1.0);
+        assert!((seen - cpus.parse::<f64>().unwrap_or(0.0)).abs() < 1e-6, "--cpus {cpus}: the strategy saw {seen}");
+        assert!(run.json["startup_s"].as_f64().is_some_and(|s| s > 0.0), "{}", run.json["startup_s"]);
+        assert!(run.json["execution_time_s"].as_f64().is_some_and(|s| s > 0.0));
+    }
+}
+
+#[test]
+fn a_failed_cpu_update_fails_closed_and_leaves_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // An engine whose `update` is refused: every other command is docker's.
+    let wrapper = dir.path().join("docker");
+    std::fs::write(&wrapper, "#!/bin/sh\nif [ \"$1\" = update ]; then echo 'update refused by policy' >&2; exit 1; fi\nexec /usr/bin/env docker \"$@\"\n")
+        .expect("wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let s = strategy(&format!("print('this must never run')\nimport time\ntime.sleep(30){TRIVIAL_TAIL}"));
+    let out = crate::support::bin()
+        .args(["--json", "--engine"])
+        .arg(&wrapper)
+        .arg("exec")
+        .arg(&s.path)
+        .arg("--data")
+        .arg(market())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("error JSON");
+    let msg = v["error"]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("CPU limit") && msg.contains("update refused"), "{msg}");
+    // The message names the container; the guard must have removed it.
+    let name = msg.split('`').nth(1).unwrap_or("");
+    assert!(name.starts_with("finsandbox-"), "{msg}");
+    assert!(!crate::support::container_exists(name), "{name} was left behind");
+}
