@@ -5,7 +5,10 @@
 //! it is assumed, and that includes the file's own metadata: a footer is a
 //! claim, not a fact. The order is therefore fixed:
 //!
-//! 1. Parse the footer (the reader bounds every Thrift list by the bytes left).
+//! 1. Scan the footer's Thrift ourselves ([`FooterScan`]: its length against
+//!    the column bound, every list and string against the bytes left, no
+//!    lists of booleans, a flat schema whose `num_children` add up), then
+//!    let the Parquet crate parse it.
 //! 2. Validate every claim in it against [`Bounds`] (rows, columns, rows ×
 //!    columns, row groups adding up) and against what the harness writes
 //!    (flat `date` DATE column then DOUBLE or BOOLEAN columns; uncompressed;
@@ -13,10 +16,12 @@
 //!    inside the payload). A footer claiming 2^62 rows is refused here,
 //!    before a single byte is allocated for it.
 //! 3. Allocate exactly the validated matrix, then decode each column chunk
-//!    page by page through [`CheckedPages`], which refuses a page whose
-//!    header disagrees with the validated metadata (dictionary pages, other
-//!    encodings, more values than the chunk's rows) before the third-party
-//!    decoder sees it, and reads in fixed-size batches into reused buffers.
+//!    page by page through [`OwnPages`]: this module parses each page
+//!    header itself (the crate's Thrift reader can be stalled by a few
+//!    bytes) and refuses one that disagrees with the validated metadata
+//!    (dictionary pages, other encodings, more values than the chunk's
+//!    rows) before the third-party value decoder sees the page; values are
+//!    read in fixed-size batches into reused buffers.
 //!
 //! Why refuse dictionaries and compression outright instead of bounding
 //! them: the harness writes neither (`use_dictionary=False`,
@@ -34,11 +39,12 @@
 //! host never converts a zone: the harness turns each timestamp into its own
 //! wall-clock calendar date, and a file carrying TIMESTAMPs instead is refused.
 //!
-//! Last resort: [`Position::decode_within`] runs the decoder under
-//! `catch_unwind`, so a panic inside the Parquet crate on bytes the checks
-//! above did not foresee becomes `invalid_output` instead of exit 101. That
-//! is not the fix (the validation is); the fuzz target calls
-//! [`Position::decode_unguarded`] so such panics are found, not hidden.
+//! Last resorts: [`Position::decode_within`] runs the decoder on a worker
+//! thread under `catch_unwind` and [`DECODE_DEADLINE`], so a panic or a
+//! stall inside the Parquet crate on bytes the checks above did not foresee
+//! becomes `invalid_output` instead of exit 101 or a hung CLI. That is not
+//! the fix (the validation is); the fuzz target calls
+//! [`Position::decode_unguarded`] so such cases are found, not hidden.
 //!
 //! The hash is over a canonical encoding (symbols, dates, values as f64 bits,
 //! NaN canonicalised), so it identifies the position's content independent of
@@ -52,6 +58,8 @@ use parquet::errors::ParquetError;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,14 +156,11 @@ impl Position {
     }
 
     /// Validate the file against `bounds` and the harness's layout, then
-    /// decode it. Never panics: see the module docs for the last-resort
-    /// `catch_unwind` around the third-party decoder.
+    /// decode it, on a worker thread bounded by [`DECODE_DEADLINE`]. Never
+    /// panics and never stalls: see the module docs for the last resorts
+    /// (`catch_unwind` and the deadline) around the third-party decoder.
     pub fn decode_within(payload: Vec<u8>, bounds: &Bounds) -> Result<Position, String> {
-        let run = std::panic::AssertUnwindSafe(|| Position::decode_unguarded(payload, bounds));
-        std::panic::catch_unwind(run).unwrap_or_else(|_| {
-            Err("unreadable position: the Parquet reader failed on the file (malformed beyond what the checks cover)"
-                .into())
-        })
+        decode_with_deadline(payload, bounds, DECODE_DEADLINE)
     }
 
     /// [`Position::decode_within`] without the `catch_unwind`: for the fuzz
@@ -165,8 +170,8 @@ impl Position {
         let size = payload.len() as u64;
         check_footer_length(&payload, bounds)?;
         check_schema_shape(&payload, bounds)?;
-        let reader =
-            SerializedFileReader::new(Bytes::from(payload)).map_err(|e| format!("unreadable position: {e}"))?;
+        let bytes = Bytes::from(payload);
+        let reader = SerializedFileReader::new(bytes.clone()).map_err(|e| format!("unreadable position: {e}"))?;
         let md = reader.metadata();
         let schema = md.file_metadata().schema_descr();
         let ncols = schema.num_columns();
@@ -249,14 +254,23 @@ impl Position {
         let mut values = vec![f64::NAN; cells];
         let mut offset = 0usize;
         for rg in 0..md.num_row_groups() {
-            let group = reader.get_row_group(rg).map_err(|e| format!("unreadable position: {e}"))?;
+            let group = md.row_group(rg);
             // Checked above: non-negative and within `rows`.
-            let n = usize::try_from(group.metadata().num_rows()).map_err(|_| "negative row count".to_string())?;
+            let n = usize::try_from(group.num_rows()).map_err(|_| "negative row count".to_string())?;
             for col in 0..ncols {
-                let pages = group.get_column_page_reader(col).map_err(|e| format!("unreadable position: {e}"))?;
+                // Checked above (check_chunk): inside the file.
+                let chunk = group.column(col);
+                let start = usize::try_from(chunk.data_page_offset()).map_err(|_| "bad chunk offset".to_string())?;
+                let len = usize::try_from(chunk.compressed_size()).map_err(|_| "bad chunk size".to_string())?;
                 let descr = schema.column(col);
-                let checked = CheckedPages { inner: pages, left: n, physical: descr.physical_type() };
-                let reader = get_column_reader(descr, Box::new(checked));
+                let pages = OwnPages {
+                    data: bytes.clone(),
+                    pos: start,
+                    end: start + len,
+                    left: n,
+                    max_def: descr.max_def_level(),
+                };
+                let reader = get_column_reader(descr, Box::new(pages));
                 if col == 0 {
                     read_dates(reader, n, &mut dates)?;
                 } else {
@@ -319,7 +333,7 @@ fn check_footer_length(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     let cap = bounds.max_columns.saturating_add(1).saturating_mul(FOOTER_PER_COLUMN).saturating_add(FOOTER_BASE);
     if footer > cap {
         return Err(format!(
-            "the position's metadata is {footer} bytes, more than the {cap} its {} columns at most allow",
+            "unreadable position: its metadata claims {footer} bytes, more than the {cap} its {} columns at most allow",
             bounds.max_columns + 1
         ));
     }
@@ -341,7 +355,15 @@ fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     };
     let footer = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
     let start = (n - 8).checked_sub(footer).ok_or_else(|| bad("the footer is longer than the file"))?;
-    let elements = FooterScan { buf: &payload[start..n - 8], pos: 0 }.schema().map_err(|e| bad(&e))?;
+    let footer = &payload[start..n - 8];
+    // Every field the position's footer may have, with the wire type the
+    // format gives it: the crate reads a known field as its declared type
+    // whatever the wire says, so a mismatch would put it out of step with
+    // this scan (that is how a schema claiming 10 GB of children got past a
+    // scan that only looked at well-typed fields).
+    let mut typed = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true };
+    typed.strict(FILE_METADATA, 0).map_err(|e| bad(&e))?;
+    let elements = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true }.schema().map_err(|e| bad(&e))?;
     let (root, leaves) = elements.split_first().ok_or_else(|| bad("an empty schema"))?;
     if leaves.len() > bounds.max_columns + 1 {
         return Err(format!(
@@ -361,6 +383,114 @@ fn check_schema_shape(payload: &[u8], bounds: &Bounds) -> Result<(), String> {
     Ok(())
 }
 
+/// A field's wire type in the Thrift compact protocol, and for structs and
+/// lists what they hold.
+#[derive(Clone, Copy)]
+enum Wire {
+    Bool,
+    I16,
+    I32,
+    I64,
+    Binary,
+    List(&'static Wire),
+    Struct(&'static [(i64, Wire)]),
+}
+
+impl Wire {
+    fn code_matches(self, code: u8) -> bool {
+        match self {
+            Wire::Bool => matches!(code, 1 | 2),
+            Wire::I16 => code == 4,
+            Wire::I32 => code == 5,
+            Wire::I64 => code == 6,
+            Wire::Binary => code == 8,
+            Wire::List(_) => code == 9,
+            Wire::Struct(_) => code == 12,
+        }
+    }
+}
+
+/// The footer fields a position written by pyarrow or the parquet crate
+/// has (parquet.thrift). Anything else (encryption, geospatial statistics,
+/// logical types other than DATE, unknown fields) is refused, so the
+/// crate's reader never has to skip or guess.
+const EMPTY: Wire = Wire::Struct(&[]);
+const LOGICAL_TYPE: Wire = Wire::Struct(&[(6, EMPTY)]);
+const SCHEMA_ELEMENT: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::I32),
+    (3, Wire::I32),
+    (4, Wire::Binary),
+    (5, Wire::I32),
+    (6, Wire::I32),
+    (7, Wire::I32),
+    (8, Wire::I32),
+    (9, Wire::I32),
+    (10, LOGICAL_TYPE),
+]);
+const KEY_VALUE: Wire = Wire::Struct(&[(1, Wire::Binary), (2, Wire::Binary)]);
+const STATISTICS: Wire = Wire::Struct(&[
+    (1, Wire::Binary),
+    (2, Wire::Binary),
+    (3, Wire::I64),
+    (4, Wire::I64),
+    (5, Wire::Binary),
+    (6, Wire::Binary),
+    (7, Wire::Bool),
+    (8, Wire::Bool),
+    (9, Wire::I64),
+]);
+const ENCODING_STATS: Wire = Wire::Struct(&[(1, Wire::I32), (2, Wire::I32), (3, Wire::I32)]);
+const SIZE_STATISTICS: Wire = Wire::Struct(&[(1, Wire::I64), (2, Wire::List(&Wire::I64)), (3, Wire::List(&Wire::I64))]);
+const COLUMN_METADATA: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::List(&Wire::I32)),
+    (3, Wire::List(&Wire::Binary)),
+    (4, Wire::I32),
+    (5, Wire::I64),
+    (6, Wire::I64),
+    (7, Wire::I64),
+    (8, Wire::List(&KEY_VALUE)),
+    (9, Wire::I64),
+    (10, Wire::I64),
+    (11, Wire::I64),
+    (12, STATISTICS),
+    (13, Wire::List(&ENCODING_STATS)),
+    (14, Wire::I64),
+    (15, Wire::I32),
+    (16, SIZE_STATISTICS),
+]);
+const COLUMN_CHUNK: Wire = Wire::Struct(&[
+    (1, Wire::Binary),
+    (2, Wire::I64),
+    (3, COLUMN_METADATA),
+    (4, Wire::I64),
+    (5, Wire::I32),
+    (6, Wire::I64),
+    (7, Wire::I32),
+]);
+const SORTING_COLUMN: Wire = Wire::Struct(&[(1, Wire::I32), (2, Wire::Bool), (3, Wire::Bool)]);
+const ROW_GROUP: Wire = Wire::Struct(&[
+    (1, Wire::List(&COLUMN_CHUNK)),
+    (2, Wire::I64),
+    (3, Wire::I64),
+    (4, Wire::List(&SORTING_COLUMN)),
+    (5, Wire::I64),
+    (6, Wire::I64),
+    (7, Wire::I16),
+]);
+/// Type-defined order, or IEEE 754 total order (written for floats by newer writers).
+const COLUMN_ORDER: Wire = Wire::Struct(&[(1, EMPTY), (2, EMPTY)]);
+const FILE_METADATA: Wire = Wire::Struct(&[
+    (1, Wire::I32),
+    (2, Wire::List(&SCHEMA_ELEMENT)),
+    (3, Wire::I64),
+    (4, Wire::List(&ROW_GROUP)),
+    (5, Wire::List(&KEY_VALUE)),
+    (6, Wire::Binary),
+    (7, Wire::List(&COLUMN_ORDER)),
+]);
+
 /// What [`FooterScan`] keeps of one schema element.
 struct SchemaShape {
     typed: bool,
@@ -373,6 +503,21 @@ struct SchemaShape {
 struct FooterScan<'a> {
     buf: &'a [u8],
     pos: usize,
+    /// Refuse lists, sets and maps of booleans: no footer has them, and the
+    /// Parquet crate's reader (which parses the footer after this scan)
+    /// skips their elements without consuming input, so it would loop for
+    /// each claimed element and read the bytes after out of step with this
+    /// scan.
+    refuse_bool_lists: bool,
+}
+
+/// What a page header says, as far as a position needs it.
+struct PageHeaderLite {
+    kind: i64,
+    uncompressed: i64,
+    compressed: i64,
+    /// Data page v1: values, value encoding, definition and repetition level encodings.
+    data: Option<(i64, i64, i64, i64)>,
 }
 
 const THRIFT_MAX_DEPTH: u32 = 32;
@@ -446,6 +591,9 @@ impl FooterScan<'_> {
             }
             9 | 10 => {
                 let (elem, size) = self.list()?;
+                if self.refuse_bool_lists && matches!(elem, 1 | 2) {
+                    return Err("a list of booleans in the footer".into());
+                }
                 for _ in 0..size {
                     self.skip(elem, depth + 1, true)?;
                 }
@@ -460,6 +608,9 @@ impl FooterScan<'_> {
                     return Err("a footer map claims more entries than bytes".into());
                 }
                 let kinds = self.byte()?;
+                if self.refuse_bool_lists && (matches!(kinds >> 4, 1 | 2) || matches!(kinds & 0x0f, 1 | 2)) {
+                    return Err("a map of booleans in the footer".into());
+                }
                 for _ in 0..size {
                     self.skip(kinds >> 4, depth + 1, true)?;
                     self.skip(kinds & 0x0f, depth + 1, true)?;
@@ -476,13 +627,55 @@ impl FooterScan<'_> {
             other => Err(format!("an unknown Thrift type {other} in the footer")),
         }
     }
+    /// A value of type `w`: known fields only, each with its wire type.
+    fn strict(&mut self, w: Wire, depth: u32) -> Result<(), String> {
+        if depth > THRIFT_MAX_DEPTH {
+            return Err("the footer nests too deeply".into());
+        }
+        match w {
+            Wire::Bool => Ok(()), // in the field header (no lists of booleans here)
+            Wire::I16 | Wire::I32 | Wire::I64 => self.varint().map(drop),
+            Wire::Binary => {
+                let n = self.varint()?;
+                self.skip_bytes(n)
+            }
+            Wire::List(elem) => {
+                let (code, size) = self.list()?;
+                if size > 0 && (matches!(elem, Wire::Bool) || !elem.code_matches(code)) {
+                    return Err("a footer list of the wrong type".into());
+                }
+                for _ in 0..size {
+                    self.strict(*elem, depth + 1)?;
+                }
+                Ok(())
+            }
+            Wire::Struct(fields) => {
+                let mut last = 0;
+                while let Some((id, code)) = self.field(&mut last)? {
+                    let Some((_, want)) = fields.iter().find(|(f, _)| *f == id) else {
+                        return Err(format!("a footer field ({id}) that positions do not have"));
+                    };
+                    if !want.code_matches(code) {
+                        return Err(format!("a footer field ({id}) of the wrong type"));
+                    }
+                    self.strict(*want, depth + 1)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// FileMetaData field 2: the schema elements' shapes.
     fn schema(mut self) -> Result<Vec<SchemaShape>, String> {
+        let mut schema = None;
         let mut last = 0;
         while let Some((id, ty)) = self.field(&mut last)? {
             if id != 2 || ty != 9 {
                 self.skip(ty, 1, false)?;
                 continue;
+            }
+            if schema.is_some() {
+                return Err("the footer has two schemas".into());
             }
             let (elem, size) = self.list()?;
             if elem != 12 {
@@ -505,9 +698,93 @@ impl FooterScan<'_> {
                 }
                 out.push(shape);
             }
-            return Ok(out);
+            schema = Some(out);
         }
-        Err("the footer has no schema".into())
+        // The whole footer was scanned: every list and string fits, and no
+        // list of booleans is left for the crate's reader to stall on.
+        schema.ok_or_else(|| "the footer has no schema".into())
+    }
+
+    /// One page header; every field the position needs must have the type
+    /// the format gives it, the rest are skipped by this scan.
+    fn page_header(&mut self) -> Result<PageHeaderLite, String> {
+        let mut h = PageHeaderLite { kind: -1, uncompressed: -1, compressed: -1, data: None };
+        let mut last = 0;
+        while let Some((id, ty)) = self.field(&mut last)? {
+            match (id, ty) {
+                (1, 5) => h.kind = self.zigzag()?,
+                (2, 5) => h.uncompressed = self.zigzag()?,
+                (3, 5) => h.compressed = self.zigzag()?,
+                (5, 12) => {
+                    let mut d = (-1, -1, -1, -1);
+                    let mut last = 0;
+                    while let Some((id, ty)) = self.field(&mut last)? {
+                        match (id, ty) {
+                            (1, 5) => d.0 = self.zigzag()?,
+                            (2, 5) => d.1 = self.zigzag()?,
+                            (3, 5) => d.2 = self.zigzag()?,
+                            (4, 5) => d.3 = self.zigzag()?,
+                            (1..=4, _) => return Err("a page header field of the wrong type".into()),
+                            _ => self.skip(ty, 2, false)?,
+                        }
+                    }
+                    if d.0 < 0 || d.1 < 0 || d.2 < 0 || d.3 < 0 {
+                        return Err("a data page header without its required fields".into());
+                    }
+                    h.data = Some(d);
+                }
+                (1..=3 | 5, _) => return Err("a page header field of the wrong type".into()),
+                _ => self.skip(ty, 1, false)?,
+            }
+        }
+        if h.kind < 0 || h.uncompressed < 0 || h.compressed < 0 {
+            return Err("a page header without its required fields".into());
+        }
+        Ok(h)
+    }
+}
+
+/// How long a position may take to decode: a 256 MiB position decodes in
+/// about a second. Past this the file was built to stall the reader (the
+/// Parquet crate's Thrift reader loops once per claimed element of a list
+/// of booleans without consuming input: 2^31 iterations from 5 bytes).
+pub const DECODE_DEADLINE: Duration = Duration::from_secs(30);
+
+/// The last resorts, both around code that is not ours: a panic becomes an
+/// error (`catch_unwind`), and a decode that outlives `deadline` is
+/// abandoned (its thread finishes or dies with the process; the CLI exits
+/// right after the verdict). Neither is the fix, the checks before the
+/// reader are; they keep a missed case from becoming exit 101 or a hang.
+fn decode_with_deadline(payload: Vec<u8>, bounds: &Bounds, deadline: Duration) -> Result<Position, String> {
+    let bounds = *bounds;
+    guarded(deadline, move || Position::decode_unguarded(payload, &bounds))
+}
+
+/// Run `work` on its own thread: a panic becomes an error, and a result
+/// later than `deadline` is given up on.
+fn guarded<T: Send + 'static>(
+    deadline: Duration,
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let run = move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
+            Err("unreadable position: the Parquet reader failed on the file (malformed beyond what the checks cover)"
+                .into())
+        });
+        let _ = tx.send(r);
+    };
+    std::thread::Builder::new()
+        .name("position-decode".into())
+        .spawn(run)
+        .map_err(|e| format!("cannot start the position decoder: {e}"))?;
+    match rx.recv_timeout(deadline) {
+        Ok(r) => r,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+            "unreadable position: decoding took longer than {} s (a file built to stall the Parquet reader)",
+            deadline.as_secs_f64()
+        )),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err("unreadable position: the decoder stopped".into()),
     }
 }
 
@@ -537,59 +814,137 @@ fn check_chunk(chunk: &parquet::file::metadata::ColumnChunkMetaData, rows: usize
     Ok(())
 }
 
-/// The pages of one column chunk, each checked against the validated
-/// metadata before the third-party decoder sees it: a page header is as
-/// much a claim as the footer.
-struct CheckedPages {
-    inner: Box<dyn PageReader>,
+/// The pages of one column chunk, read by this module rather than the
+/// Parquet crate: a page header is as much a claim as the footer, and the
+/// crate's Thrift reader can be made to loop for seconds per five bytes of
+/// header. Each header is parsed by [`FooterScan`] (lengths checked against
+/// the bytes left), checked against the validated metadata (a data page v1,
+/// uncompressed, plain values, at most the row group's rows), and only then
+/// handed to the crate's value decoder as a ready page.
+struct OwnPages {
+    data: Bytes,
+    pos: usize,
+    end: usize,
     /// Values (levels) the chunk may still hold: its row group's rows.
     left: usize,
-    physical: Physical,
+    /// 1 for an optional column (its pages start with definition levels), else 0.
+    max_def: i16,
 }
 
-impl CheckedPages {
-    #[allow(deprecated)]
-    fn check(&mut self, page: &Page) -> Result<(), String> {
-        let (num_values, encoding, levels) = match page {
-            Page::DictionaryPage { .. } => return Err("a dictionary page (the harness writes plain values)".into()),
-            Page::DataPage { num_values, encoding, def_level_encoding, .. } => {
-                (*num_values, *encoding, Some(*def_level_encoding))
-            }
-            Page::DataPageV2 { num_values, encoding, num_rows, rep_levels_byte_len, .. } => {
-                if num_rows != num_values || *rep_levels_byte_len != 0 {
-                    return Err("a page with repeated values".into());
-                }
-                (*num_values, *encoding, None)
-            }
+impl OwnPages {
+    fn next_page(&mut self) -> Result<Option<Page>, String> {
+        if self.pos >= self.end {
+            return Ok(None);
+        }
+        let mut scan = FooterScan { buf: &self.data[self.pos..self.end], pos: 0, refuse_bool_lists: false };
+        let h = scan.page_header()?;
+        let body = self.pos + scan.pos;
+        let body_end = usize::try_from(h.compressed)
+            .ok()
+            .and_then(|c| body.checked_add(c))
+            .filter(|e| *e <= self.end)
+            .ok_or("a page longer than its column chunk")?;
+        if h.compressed != h.uncompressed {
+            return Err("a compressed page (the harness writes uncompressed positions)".into());
+        }
+        let (num_values, encoding, def_levels, rep_levels) = match (h.kind, h.data) {
+            (0, Some(d)) => d,
+            (2, _) => return Err("a dictionary page (the harness writes plain values)".into()),
+            (3, _) => return Err("a data page v2 (the harness writes v1 pages)".into()),
+            _ => return Err("a page that is not a data page".into()),
         };
-        let plain = encoding == Encoding::PLAIN || (self.physical == Physical::BOOLEAN && encoding == Encoding::RLE);
-        if !plain {
+        let encoding = plain_encoding(encoding).ok_or_else(|| format!("a page encoded as {encoding}"))?;
+        if encoding != Encoding::PLAIN {
             return Err(format!("a page encoded as {encoding} (the harness writes plain values)"));
         }
-        if levels.is_some_and(|l| !matches!(l, Encoding::RLE | Encoding::BIT_PACKED)) {
-            return Err("a page with unsupported level encoding".into());
+        let def = level_encoding(def_levels).ok_or("a page with unsupported level encoding")?;
+        let rep = level_encoding(rep_levels).ok_or("a page with unsupported level encoding")?;
+        if self.max_def > 0 {
+            if def != Encoding::RLE {
+                return Err("a page with bit-packed levels (the harness writes RLE levels)".into());
+            }
+            check_rle_levels(&self.data[body..body_end])?;
         }
-        let n = usize::try_from(num_values).map_err(|_| "a page with too many values".to_string())?;
+        let n = usize::try_from(num_values).map_err(|_| "a page with a negative value count".to_string())?;
         self.left = self.left.checked_sub(n).ok_or("a page with more values than its row group has rows")?;
-        Ok(())
+        self.pos = body_end;
+        Ok(Some(Page::DataPage {
+            buf: self.data.slice(body..body_end),
+            num_values: n as u32,
+            encoding,
+            def_level_encoding: def,
+            rep_level_encoding: rep,
+            statistics: None,
+        }))
     }
 }
 
-impl Iterator for CheckedPages {
+/// Definition levels of a v1 page (a 4-byte length, then RLE/bit-packed
+/// runs at bit width 1), walked before the crate's decoder reads them: its
+/// run-header reader panics on a varint longer than 10 bytes (found by the
+/// fuzzer). A run header here is a u32 (at most 5 varint bytes), and every
+/// run must fit in the levels' length.
+fn check_rle_levels(page: &[u8]) -> Result<(), String> {
+    let cut = || "definition levels cut short".to_string();
+    let len = page.get(..4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize).ok_or_else(cut)?;
+    let runs = page.get(4..).and_then(|r| r.get(..len)).ok_or_else(cut)?;
+    let mut pos = 0usize;
+    while pos < runs.len() {
+        let mut header = 0u64;
+        for i in 0.. {
+            if i == 5 {
+                return Err("an overlong run header in the definition levels".into());
+            }
+            let b = *runs.get(pos).ok_or_else(cut)?;
+            pos += 1;
+            header |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+        // Bit-packed: groups of 8 levels, one byte each at width 1; RLE: one value byte.
+        let bytes = if header & 1 == 1 { header >> 1 } else { 1 };
+        pos = usize::try_from(bytes)
+            .ok()
+            .and_then(|b| pos.checked_add(b))
+            .filter(|p| *p <= runs.len())
+            .ok_or_else(cut)?;
+    }
+    Ok(())
+}
+
+/// Value encodings by their Parquet numbers, of those a position may use.
+fn plain_encoding(e: i64) -> Option<Encoding> {
+    match e {
+        0 => Some(Encoding::PLAIN),
+        3 => Some(Encoding::RLE),
+        _ => None,
+    }
+}
+
+/// Level encodings (BIT_PACKED is deprecated but what old writers use).
+#[allow(deprecated)]
+fn level_encoding(e: i64) -> Option<Encoding> {
+    match e {
+        3 => Some(Encoding::RLE),
+        4 => Some(Encoding::BIT_PACKED),
+        _ => None,
+    }
+}
+
+impl Iterator for OwnPages {
     type Item = parquet::errors::Result<Page>;
     fn next(&mut self) -> Option<Self::Item> {
         self.get_next_page().transpose()
     }
 }
 
-impl PageReader for CheckedPages {
+impl PageReader for OwnPages {
     fn get_next_page(&mut self) -> parquet::errors::Result<Option<Page>> {
-        let Some(page) = self.inner.get_next_page()? else { return Ok(None) };
-        self.check(&page).map_err(ParquetError::General)?;
-        Ok(Some(page))
+        self.next_page().map_err(|why| ParquetError::General(format!("unreadable position: {why}")))
     }
     fn peek_next_page(&mut self) -> parquet::errors::Result<Option<PageMetadata>> {
-        self.inner.peek_next_page()
+        Err(ParquetError::General("peeking pages is not used for positions".into()))
     }
     fn skip_next_page(&mut self) -> parquet::errors::Result<()> {
         Err(ParquetError::General("skipping pages is not used for positions".into()))
@@ -746,14 +1101,17 @@ pub mod craft {
         pub body: Vec<u8>,
         /// Claimed uncompressed size; `None`: the body's length.
         pub uncompressed: Option<i32>,
+        /// Raw bytes appended to the page header before its stop byte
+        /// (fields the reader does not know).
+        pub extra_header: Vec<u8>,
     }
 
     impl Page {
         pub fn data(num_values: i32, encoding: i32, body: Vec<u8>) -> Page {
-            Page { dictionary: false, num_values, encoding, body, uncompressed: None }
+            Page { dictionary: false, num_values, encoding, body, uncompressed: None, extra_header: Vec::new() }
         }
         pub fn dictionary(num_values: i32, body: Vec<u8>) -> Page {
-            Page { dictionary: true, num_values, encoding: PLAIN, body, uncompressed: None }
+            Page { dictionary: true, num_values, encoding: PLAIN, body, uncompressed: None, extra_header: Vec::new() }
         }
     }
 
@@ -922,6 +1280,7 @@ pub mod craft {
             w.i32(4, RLE);
             w.end();
         }
+        w.out.extend_from_slice(&p.extra_header);
         w.out.push(0);
         w.out
     }
@@ -1234,7 +1593,7 @@ mod hostile {
         }
         let bytes = craft::write(&File { columns, num_rows: 1, group_rows: None });
         let err = decode(bytes).expect_err("footer");
-        assert!(err.contains("metadata is") && err.contains("bytes"), "{err}");
+        assert!(err.contains("metadata claims") && err.contains("bytes"), "{err}");
         // Within the cap the column count is what refuses it.
         let mut columns = vec![Column::dates(&[1])];
         for i in 0..17_000 {
@@ -1254,6 +1613,57 @@ mod hostile {
         .expect("corpus file");
         let err = decode(seed).expect_err("oom seed");
         assert!(err.contains("schema") || err.contains("footer") || err.contains("unreadable"), "{err}");
+    }
+
+    /// Found by the fuzzer: `num_children` sent with another wire type,
+    /// which the crate reads as an i32 anyway.
+    #[test]
+    fn footer_fields_with_the_wrong_wire_type_are_refused() {
+        let seed = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/oom-schema-field-wire-type"),
+        )
+        .expect("corpus file");
+        assert!(decode(seed).is_err());
+        // The crafted footer with field 3 (num_rows, i64) sent as a binary.
+        let good = craft::write(&valid());
+        let n = good.len();
+        let footer_len = u32::from_le_bytes([good[n - 8], good[n - 7], good[n - 6], good[n - 5]]) as usize;
+        let footer = &good[n - 8 - footer_len..n - 8];
+        let mut scan = FooterScan { buf: footer, pos: 0, refuse_bool_lists: true };
+        scan.strict(FILE_METADATA, 0).expect("the crafted footer is well typed");
+        let mut bad = good.clone();
+        let at = n - 8 - footer_len;
+        let i = (at..n - 8).find(|&i| bad[i] == 0x16 && bad[i + 1] == 0x06).expect("num_rows field header");
+        bad[i] = 0x18; // delta 1, binary: the value 6 now reads as a 3-byte string length
+        let err = decode(bad).expect_err("wrong type");
+        assert!(err.contains("wrong type") || err.contains("footer"), "{err}");
+    }
+
+    /// Found by the fuzzer: a run header in the definition levels longer
+    /// than 10 bytes panicked the crate's RLE decoder.
+    #[test]
+    fn definition_levels_are_walked_before_the_crate_reads_them() {
+        let seed = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/position/crash-rle-overlong-varint"),
+        )
+        .expect("corpus file");
+        assert!(decode(seed).is_err());
+        let mut f = valid();
+        f.columns[1].optional = true;
+        let levels = |runs: &[u8]| {
+            let mut body = (runs.len() as u32).to_le_bytes().to_vec();
+            body.extend_from_slice(runs);
+            body.extend(craft::plain_f64(&[0.25, 0.5, 0.75]));
+            body
+        };
+        f.columns[1].pages = vec![Page::data(3, craft::PLAIN, levels(&craft::rle_run(3, 1, 1)))];
+        let p = decode(craft::write(&f)).expect("well-formed levels");
+        assert_eq!(p.values, [0.25, 0.5, 0.75]);
+        for bad in [vec![0xff; 12], vec![0x86], vec![0x07], vec![0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01]] {
+            f.columns[1].pages = vec![Page::data(3, craft::PLAIN, levels(&bad))];
+            let err = decode(craft::write(&f)).expect_err("bad levels");
+            assert!(err.contains("definition levels"), "{bad:?}: {err}");
+        }
     }
 
     #[test]
@@ -1276,6 +1686,43 @@ mod hostile {
         w.close().expect("close");
         let err = decode(buf).expect_err("nested");
         assert!(err.contains("flat"), "{err}");
+    }
+
+    /// A page header with unknown fields, each a list of 2^31 booleans in 5
+    /// bytes: the Parquet crate's skip loops once per element without
+    /// consuming input (about a second each). Many of them stall it for
+    /// minutes; the checked decoder refuses such a header itself, and the
+    /// deadline catches what a check would miss.
+    fn stalling_file(lists: usize) -> Vec<u8> {
+        let mut f = valid();
+        let mut header_tail = Vec::new();
+        for _ in 0..lists {
+            // Field id 100 (long form), type list; list header: size 15+ of bool-true, varint 2^31-1.
+            header_tail.extend([0x09, 0xc8, 0x01, 0xf1, 0xff, 0xff, 0xff, 0xff, 0x07]);
+        }
+        f.columns[0].pages[0].extra_header = header_tail;
+        craft::write(&f)
+    }
+
+    #[test]
+    fn a_page_header_built_to_stall_the_reader_is_refused() {
+        let err = decode(stalling_file(200)).expect_err("stall");
+        assert!(err.contains("unreadable") || err.contains("header"), "{err}");
+    }
+
+    #[test]
+    fn the_last_resorts_turn_a_stall_or_a_panic_into_an_error() {
+        // No known file stalls or panics the checked decoder; these check
+        // the wrapper itself with work that does.
+        let stall = guarded::<()>(Duration::from_millis(100), || loop {
+            std::thread::park();
+        });
+        assert!(stall.as_ref().is_err_and(|e| e.contains("longer than")), "{stall:?}");
+        let panic = guarded::<()>(Duration::from_secs(600), || panic!("a bug in a dependency"));
+        assert!(panic.as_ref().is_err_and(|e| e.contains("failed on the file")), "{panic:?}");
+        assert_eq!(guarded(Duration::from_secs(600), || Ok(7)), Ok(7));
+        // And the real entry point goes through it.
+        assert!(decode_with_deadline(stalling_file(10), &Bounds::default(), Duration::from_secs(600)).is_err());
     }
 
     #[test]
@@ -1373,7 +1820,8 @@ mod hostile {
         f.columns[0].timestamp = true;
         f.columns[0].physical = craft::INT64;
         let err = decode(craft::write(&f)).expect_err("timestamp");
-        assert!(err.contains("DATE"), "{err}");
+        // Refused by the footer scan (no logical type but DATE) or the schema check.
+        assert!(err.contains("DATE") || err.contains("footer field (8)"), "{err}");
         // An INT32 date column without the DATE annotation.
         let mut f = valid();
         f.columns[0].date = false;

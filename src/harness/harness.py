@@ -730,7 +730,17 @@ def encode_position(position, limit):
     table = pa.Table.from_arrays(arrays, names=["date"] + columns)
     table = table.sort_by("date")
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="none", use_dictionary=False, write_statistics=False, store_schema=False)
+    # The host accepts exactly this layout (v1 data pages, plain, uncompressed)
+    # and refuses anything else before decoding it.
+    pq.write_table(
+        table,
+        buf,
+        compression="none",
+        use_dictionary=False,
+        write_statistics=False,
+        store_schema=False,
+        data_page_version="1.0",
+    )
     payload = buf.getvalue()
     if len(payload) > limit:
         raise InvalidOutput(f"the position is {len(payload)} bytes, over the {limit}-byte limit")
