@@ -4,6 +4,8 @@
 # ($MATURIN_VENV, default /tmp/finsandbox-maturin) the first time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python3 -c 'import venv, ensurepip' 2>/dev/null || {
+    echo "python3 cannot make a venv: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
 venv=${MATURIN_VENV:-/tmp/finsandbox-maturin}
 if [ ! -x "$venv/bin/maturin" ]; then
     python3 -m venv "$venv"

@@ -6,6 +6,8 @@
 # scripts/build_wheel.sh. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python3 -c 'import venv, ensurepip' 2>/dev/null || {
+    echo "python3 cannot make a venv: install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
 shopt -s nullglob
 wheels=(target/wheels/finsandbox-*.whl)
 [ ${#wheels[@]} -gt 0 ] || { echo "no wheel in target/wheels: run scripts/build_wheel.sh" >&2; exit 1; }
