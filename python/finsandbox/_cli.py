@@ -139,7 +139,7 @@ class _Staging:
 
 def _strategy_path(source: Source, staging: _Staging, name: str) -> str:
     if _is_path(source):
-        path = os.fspath(source)  # type: ignore[arg-type]
+        path = os.fsdecode(os.fspath(source))
         if not os.path.exists(path):
             from .errors import InputError
 
@@ -194,7 +194,11 @@ class _StderrTail(threading.Thread):
         self.buf = bytearray()
 
     def run(self) -> None:
-        for chunk in iter(lambda: self.stream.read1(65536) if hasattr(self.stream, "read1") else self.stream.read(65536), b""):  # type: ignore[attr-defined]
+        read = getattr(self.stream, "read1", self.stream.read)
+        while True:
+            chunk = read(65536)
+            if not chunk:
+                break
             self.buf += chunk
             if len(self.buf) > 2 * _STDERR_KEEP:
                 del self.buf[: len(self.buf) - _STDERR_KEEP]
@@ -204,7 +208,7 @@ class _StderrTail(threading.Thread):
         return bytes(self.buf[-_STDERR_KEEP:]).decode("utf-8", "replace")
 
 
-def _spawn(argv: Sequence[str]) -> subprocess.Popen:
+def _spawn(argv: Sequence[str]) -> "subprocess.Popen[bytes]":
     # Own session: a terminal's Ctrl-C reaches only Python, which forwards
     # exactly one SIGINT (the CLI then removes its containers and exits 130).
     return subprocess.Popen(
@@ -216,7 +220,7 @@ def _spawn(argv: Sequence[str]) -> subprocess.Popen:
     )
 
 
-def _interrupt(proc: subprocess.Popen) -> None:
+def _interrupt(proc: "subprocess.Popen[bytes]") -> None:
     """Forward SIGINT and wait for the CLI to clean up.
 
     A second Ctrl-C while waiting escalates to SIGTERM (also a clean exit for

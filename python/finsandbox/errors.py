@@ -100,7 +100,7 @@ def _class_for(kind: Optional[str], exit_code: Optional[int]) -> type:
         if kind.startswith("input"):
             return InputError
     if exit_code in _BY_EXIT:
-        return _BY_EXIT[exit_code]  # type: ignore[index]
+        return _BY_EXIT[exit_code]  # type: ignore[index,unused-ignore]
     return FinsandboxError
 
 
@@ -126,4 +126,5 @@ def from_error_document(
         if len(tail) > 1:
             message = "; ".join(line.strip() for line in tail[-5:])
     cls = _class_for(kind, code)
-    return cls(message, kind=kind, hint=hint, exit_code=code, stderr=stderr, document=document)
+    error: FinsandboxError = cls(message, kind=kind, hint=hint, exit_code=code, stderr=stderr, document=document)
+    return error
