@@ -18,6 +18,6 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check pytest "$wheel"
 mkdir "$work/home"
 echo "testing $wheel in $work/venv"
-env -i PATH="$work/venv/bin:/usr/bin:/bin" HOME="$work/home" LANG=C.UTF-8 \
+env -i PATH="$work/venv/bin:/usr/bin:/bin" HOME="$work/home" LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 \
     FINSANDBOX_TEST_DATA="$PWD/examples/market.parquet" \
     "$work/venv/bin/python" -m pytest -p no:cacheprovider -v tests/python_api "$@"
