@@ -11,6 +11,17 @@ fn main() {
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=FINSANDBOX_COMMIT={commit}");
-    println!("cargo:rerun-if-changed=.git/logs/HEAD");
+    // The reflog of HEAD moves with every commit and checkout. In a git
+    // worktree `.git` is a file, so ask git where the directory is; a
+    // missing path would make cargo rerun this script on every build.
+    let git_dir = std::process::Command::new("git")
+        .args(["rev-parse", "--absolute-git-dir"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if let Some(dir) = git_dir.filter(|d| std::path::Path::new(d).join("logs/HEAD").exists()) {
+        println!("cargo:rerun-if-changed={dir}/logs/HEAD");
+    }
     println!("cargo:rerun-if-changed=build.rs");
 }
