@@ -105,7 +105,8 @@ pub struct RunResult {
     pub startup_s: Option<f64>,
     pub memory_peak_mb: Option<f64>,
     /// Where `memory_peak_mb` comes from: `cgroup_v1_max_usage`,
-    /// `cgroup_v2_memory_peak`, `stats_samples` or `harness_rusage`.
+    /// `cgroup_v2_memory_peak`, `oom_kill_at_limit`, `stats_samples` or
+    /// `harness_rusage`.
     pub memory_peak_source: Option<&'static str>,
     /// Null when no container ran.
     pub resources: Option<Resources>,

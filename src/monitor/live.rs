@@ -33,7 +33,8 @@ pub struct Report {
     pub memory_peak_source: Option<&'static str>,
     pub cpu_seconds: Option<f64>,
     pub pids_peak: Option<u64>,
-    /// OOM kills the kernel counted in the container's cgroup.
+    /// OOM kills the kernel counted in the container's cgroup (or logged
+    /// for it: see [`super::kmsg`]).
     #[serde(skip)]
     pub oom_kills: u64,
 }

@@ -112,13 +112,25 @@ struct Waited {
 pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boosted: bool) -> Result<Observed, Error> {
     let s = req.settings;
     let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
+    // Positioned at the log's end before the container exists, so every
+    // OOM kill of this container is after it.
+    let mut kernel_log = crate::monitor::KernelLog::open();
     let started = Instant::now();
     let mut child = engine::start(req.engine, args)?;
     let mut pumps = start_pumps(&mut child, parts, limit);
     let w = wait(req, &child, &mut pumps, name, boosted, started);
     let end = Instant::now();
     drop(pumps.go.take());
-    let monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
+    let mut monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
+    if let Some(log) = kernel_log.as_mut() {
+        monitor.oom_kills = monitor.oom_kills.max(kernel_oom_kills(log, req.engine, name));
+    }
+    if monitor.oom_kills > 0 && monitor.memory_peak_bytes.is_none_or(|p| p < s.memory_bytes) {
+        // An OOM kill in the container's cgroup means its usage reached the
+        // limit, whatever the last poll saw before the cgroup vanished.
+        monitor.memory_peak_bytes = Some(s.memory_bytes);
+        monitor.memory_peak_source = Some("oom_kill_at_limit");
+    }
     let decoder = pumps.out.join().map_err(|_| Error::Internal("stdout reader panicked".into()))?;
     let stderr = pumps.err.join().map_err(|_| Error::Internal("stderr reader panicked".into()))?;
     let _ = pumps.feeder.join();
@@ -198,6 +210,16 @@ fn wait(
             child.stop(req.engine, name);
         }
     }
+}
+
+/// OOM kills the kernel logged for this container (its id is asked of the
+/// engine only when the log holds an OOM kill at all).
+fn kernel_oom_kills(log: &mut crate::monitor::KernelLog, engine: &Engine, name: &str) -> u64 {
+    let cgroups = log.oom_kill_cgroups();
+    if cgroups.is_empty() {
+        return 0;
+    }
+    engine::container_id(engine, name).map(|id| crate::monitor::kmsg::kills_of(&cgroups, &id)).unwrap_or(0)
 }
 
 /// Lower the running container's CPU quota to `cpus` and read it back:

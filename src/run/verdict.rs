@@ -92,7 +92,8 @@ fn killed_by_the_monitor(f: &Facts) -> Option<Verdict> {
 }
 
 /// The kernel's OOM killer, and only the kernel's: the engine's OOMKilled
-/// flag or the cgroup's own OOM-kill counter. A SIGKILL near the limit is
+/// flag, the cgroup's own OOM-kill counter, or the kernel log's OOM-kill
+/// record for this container's cgroup. A SIGKILL near the limit is
 /// not enough (a strategy can fill its memory and kill itself to fake one).
 fn killed_by_the_kernel(f: &Facts) -> Option<Verdict> {
     let oom = f.state.is_some_and(|s| s.oom_killed) || f.o.monitor.oom_kills > 0;
