@@ -209,7 +209,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__batch)
-            opts="-j -q -h --data --jobs --out --resume --fail-fast --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help"
+            opts="-j -q -h --data --jobs --out --resume --fail-fast --skip-screening --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -82,6 +82,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l metrics-
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l resume -d 'Skip strategies whose (source, data, effective config) already have a line in `--out`'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l fail-fast -d 'Stop starting new strategies after the first one that is not `ok`'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l skip-screening -d 'Skip source screening (to test the container layer); recorded in every result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s h -l help -d 'Print help'

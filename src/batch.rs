@@ -2,7 +2,11 @@
 //! are expanded and read up front; the data is inspected and the engine
 //! checked once; then `jobs` slots each take the next strategy and run it
 //! through the same pipeline as `exec` (screening first: a rejected
-//! strategy never costs a container). One line per strategy reaches the
+//! strategy never costs a container). Each slot keeps its next container
+//! warm: started, through its trusted phase and held at READY (a
+//! [`run::Gate`]) while the current strategy runs, so the next strategy
+//! starts the moment the current one ends. A container never runs a second
+//! strategy; a warm one left over when the batch stops is removed unused. One line per strategy reaches the
 //! caller as soon as it is known, and is not kept: the CLI's memory stays
 //! bounded however long the batch (the summary keeps counts and the top
 //! few by Sharpe).
@@ -277,24 +281,39 @@ fn run_slots(
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Result<Line, Error>>();
     let mut fatal: Option<Error> = None;
+    // A warm container may wait at READY for as long as the slot's current
+    // run can take: its warm-up, its strategy, and its scoring.
+    let hold = Duration::from_secs(crate::engine::STARTUP_LIMIT_SECONDS + req.settings.timeout_seconds + 60);
     std::thread::scope(|scope| {
         for _ in 0..b.jobs.max(1).min(todo.len()) {
             let tx = tx.clone();
             let (next, stop) = (&next, &stop);
-            scope.spawn(move || loop {
-                if stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0 {
-                    return;
-                }
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(path) = todo.get(i) else { return };
-                let line = match run_one(req, path, data, pre) {
-                    Err(e @ Error::Interrupted { .. }) => Err(e),
-                    Err(e @ Error::Engine(_)) => Err(e),
-                    Err(e) => Ok(Line::error(path, &e)),
-                    Ok(line) => Ok(line),
-                };
-                if tx.send(line).is_err() {
-                    return;
+            scope.spawn(move || {
+                let halted = || stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0;
+                // The run whose strategy is under way (its gate open).
+                let mut current: Option<std::thread::ScopedJoinHandle<'_, Result<Line, Error>>> = None;
+                loop {
+                    // Start the next strategy's container now: it warms up
+                    // while the current strategy runs, and waits at READY.
+                    let upcoming = if halted() { None } else { todo.get(next.fetch_add(1, Ordering::SeqCst)) };
+                    let warm = upcoming.map(|path| {
+                        let (opener, gate) = run::gate(hold);
+                        (opener, scope.spawn(move || slot_line(path, run_one(req, path, data, pre, Some(gate)))))
+                    });
+                    if let Some(h) = current.take() {
+                        if tx.send(h.join().unwrap_or_else(|_| Err(panicked()))).is_err() {
+                            return;
+                        }
+                    }
+                    let Some((opener, handle)) = warm else { return };
+                    if halted() {
+                        // Released unused: it stops and removes its container.
+                        drop(opener);
+                        let _ = handle.join();
+                        return;
+                    }
+                    opener.open();
+                    current = Some(handle);
                 }
             });
         }
@@ -353,13 +372,35 @@ fn screen_one(
     Screened::Done(Line::Result(Box::new(r)))
 }
 
-/// One strategy in a slot: read, screen (again), run.
-fn run_one(req: &run::Request, path: &Path, data: &crate::data::DataInfo, pre: &run::Preflight) -> Result<Line, Error> {
+/// A run's outcome as a slot reports it: interrupts and engine failures
+/// stop the batch; any other error is this strategy's line.
+fn slot_line(path: &Path, run: Result<Line, Error>) -> Result<Line, Error> {
+    match run {
+        Err(e @ Error::Interrupted { .. }) => Err(e),
+        Err(e @ Error::Engine(_)) => Err(e),
+        Err(e) => Ok(Line::error(path, &e)),
+        Ok(line) => Ok(line),
+    }
+}
+
+fn panicked() -> Error {
+    Error::Internal("a batch run panicked".into())
+}
+
+/// One strategy in a slot: read, screen (again), run (its container held
+/// warm at READY until `gate` opens).
+fn run_one(
+    req: &run::Request,
+    path: &Path,
+    data: &crate::data::DataInfo,
+    pre: &run::Preflight,
+    gate: Option<run::Gate>,
+) -> Result<Line, Error> {
     let source = run::load_source(path)?;
     let one = req.for_strategy(path);
     let screening = run::screen_source(&source.code, &one);
     let mut r = if screening.findings.is_empty() {
-        run::execute(&one, &source.code, screening, data, pre)?
+        run::execute(&one, &source.code, screening, data, pre, gate)?
     } else {
         run::rejected(&one, &source.code, screening)
     };

@@ -242,6 +242,10 @@ pub struct BatchArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Skip source screening (to test the container layer); recorded in every result.
+    #[arg(long)]
+    pub skip_screening: bool,
+
     /// Config file.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,

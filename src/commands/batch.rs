@@ -54,6 +54,9 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     }
     let (resume, mut out) = open_output(args)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    if args.skip_screening {
+        ctx.printer.warn("screening skipped (--skip-screening): the container alone must hold");
+    }
     let bar = progress(ctx, strategies.len());
     let b = Batch {
         strategies,
@@ -63,7 +66,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
             settings: &settings,
             engine: &engine,
             signal,
-            skip_screening: false,
+            skip_screening: args.skip_screening,
             equity_out: None,
             start: args.start.clone(),
             end: args.end.clone(),

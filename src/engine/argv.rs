@@ -69,6 +69,10 @@ pub struct RunSpec {
     /// The CPU limit of the trusted phase, when it differs from the run's:
     /// the host tightens it to `cpu_limit` before any strategy byte is sent.
     pub startup_cpus: Option<f64>,
+    /// How long a warmed-up container may be held at READY before its
+    /// strategy is sent (a batch slot's next container waits for the current
+    /// strategy); added to the in-container backstop. 0 for a single run.
+    pub hold_seconds: u64,
 }
 
 impl RunSpec {
@@ -202,7 +206,7 @@ fn command(a: &mut Args, s: &Settings, spec: &RunSpec) {
     // container still ends on its own instead of running forever.
     a.push("timeout");
     a.push("--signal=KILL");
-    a.push(format!("{}s", s.timeout_seconds + STARTUP_LIMIT_SECONDS + IN_CONTAINER_GRACE));
+    a.push(format!("{}s", s.timeout_seconds + STARTUP_LIMIT_SECONDS + spec.hold_seconds + IN_CONTAINER_GRACE));
     a.push("python3");
     a.push("-I"); // isolated: no PYTHON* variables, no user site, no cwd on sys.path
     a.push("-B");
@@ -246,6 +250,7 @@ mod tests {
             flavor: Flavor::Docker,
             seccomp_file: Some(PathBuf::from("/proj/seccomp/finsandbox.json")),
             startup_cpus: None,
+            hold_seconds: 0,
         }
     }
 
@@ -399,6 +404,15 @@ mod tests {
         assert_eq!(cmd[..7], ["timeout", "--signal=KILL", "750s", "python3", "-I", "-B", "-c"]);
         assert_eq!(cmd[7], "print('harness')");
         assert_eq!(cmd.len(), 8);
+    }
+
+    #[test]
+    fn a_container_held_warm_gets_the_hold_added_to_its_backstop() {
+        let mut sp = spec();
+        sp.hold_seconds = 780;
+        let a: Vec<String> = run_args(&settings(), &sp).iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        let cmd = &a[image_index(&a) + 1..];
+        assert_eq!(cmd[..3], ["timeout", "--signal=KILL", "1530s"]);
     }
 
     #[test]

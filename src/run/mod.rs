@@ -33,7 +33,7 @@ mod scoring;
 mod supervise;
 mod verdict;
 
-pub use supervise::{interrupted_by, Observed};
+pub use supervise::{gate, interrupted_by, Gate, GateOpener, Observed};
 pub use verdict::{decide, Verdict};
 
 /// Strategies are source files, not data: anything bigger is a mistake.
@@ -102,7 +102,7 @@ pub fn run(req: &Request) -> Result<RunResult, Error> {
     let mut result = if screening.findings.is_empty() {
         let data = inspect_data(req.data)?;
         let pre = preflight(req, req.settings.sweep_on_start)?;
-        execute(req, &source.code, screening, &data, &pre)?
+        execute(req, &source.code, screening, &data, &pre, None)?
     } else {
         rejected(req, &source.code, screening)
     };
@@ -117,23 +117,26 @@ pub fn rejected(req: &Request, source: &str, screening: ScreeningInfo) -> RunRes
 
 /// A screened strategy on checked data, after preflight: stage, start,
 /// supervise, decide, score, result. A batch calls this once per strategy
-/// with one preflight for all.
+/// with one preflight for all, and a [`Gate`] that holds the container warm
+/// at READY until the slot's current strategy has ended.
 pub fn execute(
     req: &Request,
     source: &str,
     screening: ScreeningInfo,
     data: &crate::data::DataInfo,
     pre: &Preflight,
+    gate: Option<Gate>,
 ) -> Result<RunResult, Error> {
     let data_sha256 = crate::stage::content_sha256(&data.path)
         .map_err(|e| InputError::Data { path: data.path.clone(), message: format!("cannot read: {e}") })?;
     let profile = materialise_profile(req.settings)?;
     let mut spec = run_spec(req, data, profile.as_ref().map(|f| f.path().to_path_buf()));
     spec.startup_cpus = warm_up_cpus(req);
+    spec.hold_seconds = gate.as_ref().map_or(0, |g| g.hold.as_secs());
     let staged = crate::stage::stage(&data.path, &spec.run_id)
         .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
     spec.data_path = staged.source.clone();
-    let (observed, state, removed) = start_and_supervise(req, &spec, source)?;
+    let (observed, state, removed) = start_and_supervise(req, &spec, source, gate)?;
     let mut verdict = decide(&observed, state.as_ref());
     let scored = scoring::score(&mut verdict, &data.path, req.settings);
     let facts = result::Facts { spec: &spec, pre, data, removed, source, screening, data_sha256 };
@@ -221,6 +224,7 @@ fn run_spec(req: &Request, data: &crate::data::DataInfo, seccomp_file: Option<Pa
         flavor: req.engine.flavor(),
         seccomp_file,
         startup_cpus: None,
+        hold_seconds: 0,
     }
 }
 
@@ -230,6 +234,7 @@ fn start_and_supervise(
     req: &Request,
     spec: &RunSpec,
     source: &str,
+    gate: Option<Gate>,
 ) -> Result<(Observed, Option<engine::ContainerState>, bool), Error> {
     let name = spec.container_name();
     let args = engine::run_args(req.settings, spec);
@@ -250,7 +255,7 @@ fn start_and_supervise(
         harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context, &policy);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
-    let observed = supervise::supervise(req, &args, parts, &name, spec.startup_cpus.is_some())?;
+    let observed = supervise::supervise(req, &args, parts, &name, spec.startup_cpus.is_some(), gate)?;
     let state = engine::inspect_state(req.engine, &name).ok();
     let removed = req.settings.cleanup_on_exit;
     if removed {

@@ -96,10 +96,38 @@ fn start_pumps(child: &mut engine::RunningContainer, parts: Parts, limit: usize)
     Pumps { out, err, feeder, ready, go: Some(go_tx) }
 }
 
+/// Holds a container at READY until its batch slot's current strategy has
+/// ended: the next container warms up meanwhile and its strategy starts at
+/// once. The strategy's clock, the CPU tightening and the monitor all start
+/// only when the gate opens; a dropped [`GateOpener`] releases the container
+/// unused (it is stopped and removed, and the run returns an error).
+pub struct Gate {
+    rx: mpsc::Receiver<()>,
+    /// The longest the container may be held (its backstop allows for it).
+    pub hold: Duration,
+}
+
+pub struct GateOpener(mpsc::Sender<()>);
+
+impl GateOpener {
+    pub fn open(self) {
+        let _ = self.0.send(());
+    }
+}
+
+/// A closed gate and its opener.
+pub fn gate(hold: Duration) -> (GateOpener, Gate) {
+    let (tx, rx) = mpsc::channel();
+    (GateOpener(tx), Gate { rx, hold })
+}
+
 /// What the wait loop saw.
 #[derive(Default)]
 struct Waited {
     status: Option<i32>,
+    /// READY seen (the end of the warm-up).
+    ready_seen: Option<Instant>,
+    /// The strategy sent (its clock's start).
     ready_at: Option<Instant>,
     monitor: Option<crate::monitor::Monitor>,
     timed_out: bool,
@@ -109,7 +137,14 @@ struct Waited {
 
 /// `boosted`: the container was started above the run's CPU limit and must
 /// be tightened before the strategy is sent.
-pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boosted: bool) -> Result<Observed, Error> {
+pub fn supervise(
+    req: &Request,
+    args: &[OsString],
+    parts: Parts,
+    name: &str,
+    boosted: bool,
+    gate: Option<Gate>,
+) -> Result<Observed, Error> {
     let s = req.settings;
     let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
     // Positioned at the log's end before the container exists, so every
@@ -118,7 +153,7 @@ pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boo
     let started = Instant::now();
     let mut child = engine::start(req.engine, args)?;
     let mut pumps = start_pumps(&mut child, parts, limit);
-    let w = wait(req, &child, &mut pumps, name, boosted, started);
+    let w = wait(req, &child, &mut pumps, name, boosted, started, gate);
     let end = Instant::now();
     drop(pumps.go.take());
     let mut monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
@@ -148,7 +183,7 @@ pub fn supervise(req: &Request, args: &[OsString], parts: Parts, name: &str, boo
         cli_exit: w.status,
         timed_out: w.timed_out,
         elapsed: end - w.ready_at.unwrap_or(started),
-        startup: w.ready_at.map(|r| r - started),
+        startup: w.ready_seen.map(|r| r - started),
         monitor,
         memory_limit: s.memory_bytes,
     })
@@ -163,6 +198,7 @@ fn wait(
     name: &str,
     boosted: bool,
     started: Instant,
+    mut gate: Option<Gate>,
 ) -> Waited {
     let s = req.settings;
     let mut w = Waited::default();
@@ -180,24 +216,34 @@ fn wait(
                 continue;
             }
         }
-        if w.ready_at.is_none() && w.failure.is_none() && pumps.ready.try_recv().is_ok() {
-            if boosted {
-                if let Err(e) = tighten(req.engine, name, s.cpus) {
-                    // Fail closed: never a strategy above its CPU limit.
-                    w.failure = Some(e.into());
+        if w.ready_seen.is_none() && w.failure.is_none() && pumps.ready.try_recv().is_ok() {
+            let now = Instant::now();
+            w.ready_seen = Some(now);
+            if let Some(g) = &gate {
+                // Held warm: no startup deadline now, only the hold's.
+                deadline = now + g.hold;
+            }
+        }
+        if w.ready_seen.is_some() && w.ready_at.is_none() && w.failure.is_none() {
+            match gate.as_ref().map(|g| g.rx.try_recv()) {
+                None | Some(Ok(())) => {
+                    gate = None;
+                    if let Err(e) = send_strategy(req, pumps, name, boosted, &mut w) {
+                        // Fail closed: never a strategy above its CPU limit.
+                        w.failure = Some(e);
+                        drop(pumps.go.take());
+                        child.stop(req.engine, name);
+                        continue;
+                    }
+                    deadline = w.ready_at.unwrap_or_else(Instant::now) + s.timeout();
+                }
+                Some(Err(mpsc::TryRecvError::Empty)) => {}
+                Some(Err(mpsc::TryRecvError::Disconnected)) => {
+                    w.failure = Some(Error::Internal("the warm container was released unused".into()));
                     drop(pumps.go.take());
                     child.stop(req.engine, name);
                     continue;
                 }
-            }
-            let now = Instant::now();
-            w.ready_at = Some(now);
-            deadline = now + s.timeout();
-            let monitor =
-                crate::monitor::Monitor::start(req.engine.clone(), name.into(), s.monitoring.clone(), s.cpus, now);
-            w.monitor = Some(monitor);
-            if let Some(g) = pumps.go.take() {
-                let _ = g.send(());
             }
         }
         let sig = req.signal.load(Ordering::SeqCst);
@@ -206,10 +252,33 @@ fn wait(
             child.stop(req.engine, name);
         }
         if !w.timed_out && w.interrupted.is_none() && w.failure.is_none() && Instant::now() >= deadline {
-            w.timed_out = true;
+            if w.ready_seen.is_some() && w.ready_at.is_none() {
+                // Held past its hold: released unused, never run late.
+                w.failure = Some(Error::Internal("the warm container was held past its allowance".into()));
+                drop(pumps.go.take());
+            } else {
+                w.timed_out = true;
+            }
             child.stop(req.engine, name);
         }
     }
+}
+
+/// READY seen and the gate open: tighten the CPU quota (when boosted),
+/// start the strategy's clock and the monitor, send the strategy.
+fn send_strategy(req: &Request, pumps: &mut Pumps, name: &str, boosted: bool, w: &mut Waited) -> Result<(), Error> {
+    let s = req.settings;
+    if boosted {
+        tighten(req.engine, name, s.cpus)?;
+    }
+    let now = Instant::now();
+    w.ready_at = Some(now);
+    w.monitor =
+        Some(crate::monitor::Monitor::start(req.engine.clone(), name.into(), s.monitoring.clone(), s.cpus, now));
+    if let Some(g) = pumps.go.take() {
+        let _ = g.send(());
+    }
+    Ok(())
 }
 
 /// OOM kills the kernel logged for this container (its id is asked of the

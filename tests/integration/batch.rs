@@ -160,3 +160,79 @@ fn sigint_mid_batch_removes_every_container_and_leaves_valid_jsonl() {
         serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
     }
 }
+
+/// Poll until `pid` has `n` containers (or a minute passes); the most seen.
+fn wait_for_containers(pid: u32, n: usize) -> usize {
+    let started = Instant::now();
+    let mut most = 0;
+    while most < n && started.elapsed() < Duration::from_secs(60) {
+        most = most.max(containers_of(pid).len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    most
+}
+
+fn spawn_batch(dir: &Path, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_finsandbox"))
+        .current_dir(crate::support::root())
+        .env("FINSANDBOX_CONFIG", crate::support::root().join("tests/no-sweep.yaml"))
+        .args(["--json", "batch"])
+        .arg(dir)
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "1"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+#[test]
+fn one_slot_keeps_its_next_container_warm_and_runs_each_strategy_in_its_own() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("a_slow.py"), format!("import time\ntime.sleep(6){TRIVIAL_TAIL}")).expect("write");
+    for name in ["b_ok.py", "c_ok.py"] {
+        std::fs::write(dir.path().join(name), format!("x = 1{TRIVIAL_TAIL}")).expect("write");
+    }
+    let child = spawn_batch(dir.path(), &[]);
+    let pid = child.id();
+    // One slot, yet two containers: the slow strategy's and the next one,
+    // warmed up and held at READY.
+    let most = wait_for_containers(pid, 2);
+    let done = child.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(0), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(most, 2, "the next container was never started while the current strategy ran");
+    let got = lines(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got.len(), 3);
+    let names: std::collections::BTreeSet<&str> =
+        got.iter().map(|v| v["container"]["name"].as_str().unwrap_or("")).collect();
+    assert_eq!(names.len(), 3, "a container per strategy: {names:?}");
+    for v in &got {
+        assert_eq!(v["status"], "ok", "{v}");
+        // The warm-up is reported apart from the strategy's own time.
+        assert!(v["startup_s"].as_f64().is_some_and(|s| s > 0.0), "{v}");
+    }
+    assert!(containers_of(pid).is_empty(), "left behind: {:?}", containers_of(pid));
+}
+
+#[test]
+fn fail_fast_releases_the_warm_container_unused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("a_fails.py"),
+        "import time\ntime.sleep(4)\ndef strategy(data):\n    raise ValueError('bad idea')\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("b_ok.py"), format!("x = 1{TRIVIAL_TAIL}")).expect("write");
+    let child = spawn_batch(dir.path(), &["--fail-fast"]);
+    let pid = child.id();
+    let most = wait_for_containers(pid, 2);
+    let done = child.wait_with_output().expect("wait");
+    assert_eq!(most, 2, "b's container was warm while a ran");
+    let got = lines(&String::from_utf8_lossy(&done.stdout));
+    assert_eq!(got.len(), 1, "b never ran: {got:?}");
+    assert_eq!(got[0]["status"], "strategy_error");
+    assert!(containers_of(pid).is_empty(), "left behind: {:?}", containers_of(pid));
+}

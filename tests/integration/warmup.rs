@@ -66,3 +66,29 @@ fn a_failed_cpu_update_fails_closed_and_leaves_nothing() {
     assert!(name.starts_with("finsandbox-"), "{msg}");
     assert!(!crate::support::container_exists(name), "{name} was left behind");
 }
+
+#[test]
+fn in_a_batch_the_containers_held_warm_are_tightened_before_their_strategy() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..3 {
+        std::fs::write(dir.path().join(format!("probe{i}.py")), quota_probe()).expect("write");
+    }
+    let out = crate::support::bin()
+        .args(["--json", "batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "1", "--cpus", "0.25", "--skip-screening"])
+        .output()
+        .expect("batch");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+        assert_eq!(v["status"], "ok", "{v}");
+        let printed = v["stdout"]["text"].as_str().unwrap_or("");
+        let seen: serde_json::Value = serde_json::from_str(printed.trim()).expect("the probe's line");
+        assert_eq!(seen["cpus"].as_f64(), Some(0.25), "{}: the strategy saw {seen}", v["strategy"]["path"]);
+    }
+}
