@@ -4,7 +4,7 @@
 # hyperfine (interleaved, several runs each) and /usr/bin/time. Never a timed
 # test: the numbers go to docs/performance.md.
 #
-#   benches/throughput.sh [N_BATCH=50] [RUNS=5]
+#   benches/throughput.sh [N_BATCH=50] [RUNS=5]      (RSS_N=1000 adds the RSS run)
 #
 # The baseline container does the least any per-strategy runner must: start
 # Python, import pandas and pyarrow, read the data. It runs with finsandbox's
@@ -66,3 +66,21 @@ for _ in 1 2 3; do
   "$BIN" --quiet exec "$work/trivial.py" --data "$work/market.parquet" --json |
     python3 -c 'import json,sys; d=json.load(sys.stdin); print("startup_s", d["startup_s"], "execution_time_s", d["execution_time_s"])'
 done
+
+# The CLI's own memory over a long batch (RSS_N=1000 benches/throughput.sh):
+# the strategies are the same files, repeated; the result lines go to a file.
+if [ -n "${RSS_N:-}" ]; then
+  echo "== CLI peak RSS over a batch of $RSS_N strategies (--jobs 2)"
+  mkdir -p "$work/many"
+  i=0
+  while [ "$i" -lt "$RSS_N" ]; do
+    for s in "${srcs[@]}"; do
+      [ "$i" -ge "$RSS_N" ] && break
+      cp "$s" "$work/many/$(printf '%05d' "$i")_$(basename "$s")"
+      i=$((i + 1))
+    done
+  done
+  /usr/bin/time -f 'peak RSS %M KB, wall %e s' "$BIN" --quiet batch "$work/many" --data "$work/market.parquet" \
+    --jobs 2 --out "$work/many.jsonl"
+  echo "lines: $(wc -l < "$work/many.jsonl")"
+fi
