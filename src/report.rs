@@ -29,6 +29,19 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of the exit-code table.
+    pub const ALL: [Status; 9] = [
+        Status::Ok,
+        Status::StrategyError,
+        Status::Rejected,
+        Status::Timeout,
+        Status::MemoryLimit,
+        Status::Killed,
+        Status::EngineError,
+        Status::InvalidOutput,
+        Status::ScoringError,
+    ];
+
     pub fn exit_code(self) -> i32 {
         match self {
             Status::Ok => code::OK,
@@ -335,18 +348,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn all_lists_every_status_once() {
+        // Exhaustive on purpose: a new status fails to compile here until
+        // `Status::ALL` (which the metrics render from) lists it.
+        fn position(s: Status) -> usize {
+            match s {
+                Status::Ok => 0,
+                Status::StrategyError => 1,
+                Status::Rejected => 2,
+                Status::Timeout => 3,
+                Status::MemoryLimit => 4,
+                Status::Killed => 5,
+                Status::EngineError => 6,
+                Status::InvalidOutput => 7,
+                Status::ScoringError => 8,
+            }
+        }
+        for (i, s) in Status::ALL.into_iter().enumerate() {
+            assert_eq!(position(s), i, "{s:?}");
+        }
+    }
+
+    #[test]
     fn exit_codes_are_distinct_per_status() {
-        let all = [
-            Status::Ok,
-            Status::StrategyError,
-            Status::Rejected,
-            Status::Timeout,
-            Status::MemoryLimit,
-            Status::Killed,
-            Status::EngineError,
-            Status::InvalidOutput,
-            Status::ScoringError,
-        ];
+        let all = Status::ALL;
         let mut codes: Vec<i32> = all.iter().map(|s| s.exit_code()).collect();
         codes.sort();
         codes.dedup();

@@ -92,32 +92,7 @@ pub fn series_names() -> Vec<String> {
 /// a batch). All are rendered, zero or not, so `rate()` sees each from the
 /// first scrape.
 fn statuses() -> Vec<&'static str> {
-    // Exhaustive on purpose: a new status fails to compile here until it is listed.
-    fn listed(s: Status) -> bool {
-        match s {
-            Status::Ok
-            | Status::StrategyError
-            | Status::Rejected
-            | Status::Timeout
-            | Status::MemoryLimit
-            | Status::Killed
-            | Status::EngineError
-            | Status::InvalidOutput
-            | Status::ScoringError => true,
-        }
-    }
-    let all = [
-        Status::Ok,
-        Status::StrategyError,
-        Status::Rejected,
-        Status::Timeout,
-        Status::MemoryLimit,
-        Status::Killed,
-        Status::EngineError,
-        Status::InvalidOutput,
-        Status::ScoringError,
-    ];
-    let mut v: Vec<&'static str> = all.into_iter().filter(|s| listed(*s)).map(Status::as_str).collect();
+    let mut v: Vec<&'static str> = Status::ALL.into_iter().map(Status::as_str).collect();
     v.push(ERROR);
     v
 }
