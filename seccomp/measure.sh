@@ -22,7 +22,8 @@ cid=$(docker create "$image" true)
 docker export "$cid" | tar -C "$work/rootfs" -x
 docker rm "$cid" >/dev/null
 "${FINSANDBOX:-target/debug/finsandbox}" data sample "$work/rootfs/tmp/market" --symbols 40 --years 3
-harness=$(cat src/harness/harness.py)
+# The harness program as the host composes it (src/harness/protocol.rs SOURCE).
+harness=$(cat src/harness/harness.py; echo; cat src/harness/runtime_policy.py; printf '\nmain()\n')
 n=0
 for s in examples/*.py tests/strategies/*.py tests/screening/accepted/*.py; do
   case "$s" in examples/make_market.py) continue ;; esac

@@ -8,8 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The harness program, run as `python3 -I -B -c SOURCE`.
-pub const SOURCE: &str = include_str!("harness.py");
+/// The harness program, run as `python3 -I -B -c SOURCE`: harness.py, the
+/// runtime policy it installs (its own file, the same program), and the call.
+pub const SOURCE: &str = concat!(include_str!("harness.py"), "\n", include_str!("runtime_policy.py"), "\nmain()\n");
 /// The finlab-compatible API, sent in the request and installed by the harness.
 pub const COMPAT: &str = include_str!("finlab_compat.py");
 pub const PROTOCOL: u32 = 1;
