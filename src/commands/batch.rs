@@ -17,41 +17,11 @@ use crate::{engine, metrics_server, run};
 
 pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let signal = install_signal_handlers()?;
-    let flags = Overrides {
-        image: args.image.clone(),
-        memory: args.memory.clone(),
-        cpus: args.cpus,
-        timeout_seconds: args.timeout,
-        runtime: args.runtime.clone(),
-        metrics_textfile_dir: args.metrics_textfile.clone(),
-        audit_log: args.audit_log.clone(),
-        ..Overrides::default()
-    };
-    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &flags)?;
-    let live = match &args.metrics_listen {
-        Some(a) => {
-            let addr = metrics_server::parse_addr(a).map_err(|message| ConfigError::Value {
-                key: "--metrics-listen".into(),
-                origin: "command line".into(),
-                message,
-            })?;
-            let shared: metrics_server::Shared = Default::default();
-            let local = metrics_server::serve(addr, Arc::clone(&shared)).map_err(Error::Internal)?;
-            ctx.printer.note(&format!("serving metrics at http://{local}/metrics while the batch runs"));
-            Some(shared)
-        }
-        None => None,
-    };
+    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &overrides(args))?;
+    let live = serve_live_metrics(ctx, args)?;
     let mut reporter = Reporter::open(&observe_to, live)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
-    let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
-    if strategies.is_empty() {
-        return Err(InputError::Data {
-            path: args.inputs.first().cloned().unwrap_or_default(),
-            message: "no strategies: give files, directories of `*.py`, or `-` with paths on stdin".into(),
-        }
-        .into());
-    }
+    let strategies = strategies(args)?;
     let (resume, mut out) = open_output(args)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     if args.skip_screening {
@@ -113,6 +83,47 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         eprintln!("{}", batch::describe(&summary));
     }
     Ok(code::OK)
+}
+
+/// The config layer the command line gives.
+fn overrides(args: &BatchArgs) -> Overrides {
+    Overrides {
+        image: args.image.clone(),
+        memory: args.memory.clone(),
+        cpus: args.cpus,
+        timeout_seconds: args.timeout,
+        runtime: args.runtime.clone(),
+        metrics_textfile_dir: args.metrics_textfile.clone(),
+        audit_log: args.audit_log.clone(),
+        ..Overrides::default()
+    }
+}
+
+/// `--metrics-listen`: serve `/metrics` on a loopback address while the batch runs.
+fn serve_live_metrics(ctx: &Context, args: &BatchArgs) -> Result<Option<metrics_server::Shared>> {
+    let Some(a) = &args.metrics_listen else { return Ok(None) };
+    let addr = metrics_server::parse_addr(a).map_err(|message| ConfigError::Value {
+        key: "--metrics-listen".into(),
+        origin: "command line".into(),
+        message,
+    })?;
+    let shared: metrics_server::Shared = Default::default();
+    let local = metrics_server::serve(addr, Arc::clone(&shared)).map_err(Error::Internal)?;
+    ctx.printer.note(&format!("serving metrics at http://{local}/metrics while the batch runs"));
+    Ok(Some(shared))
+}
+
+/// The strategy files the inputs name; none at all is an input error.
+fn strategies(args: &BatchArgs) -> Result<Vec<std::path::PathBuf>> {
+    let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
+    if strategies.is_empty() {
+        return Err(InputError::Data {
+            path: args.inputs.first().cloned().unwrap_or_default(),
+            message: "no strategies: give files, directories of `*.py`, or `-` with paths on stdin".into(),
+        }
+        .into());
+    }
+    Ok(strategies)
 }
 
 /// The resume index of `--out` (with `--resume`), and `--out` opened for

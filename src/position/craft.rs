@@ -214,7 +214,21 @@ fn page_header(p: &Page) -> Vec<u8> {
 /// The file's bytes.
 pub fn write(f: &File) -> Vec<u8> {
     let mut out = b"PAR1".to_vec();
-    let mut chunks = Vec::new(); // (dictionary offset, data offset, size)
+    let chunks = write_chunks(&mut out, f);
+    let footer = footer(f, &chunks);
+    out.extend_from_slice(&footer);
+    out.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"PAR1");
+    out
+}
+
+/// Where one column chunk landed: (dictionary page offset, first data page
+/// offset, size in bytes).
+type Chunk = (Option<i64>, i64, i64);
+
+/// The pages of every column, as given, one chunk each.
+fn write_chunks(out: &mut Vec<u8>, f: &File) -> Vec<Chunk> {
+    let mut chunks = Vec::new();
     for c in &f.columns {
         let start = out.len() as i64;
         let mut data = None;
@@ -232,8 +246,51 @@ pub fn write(f: &File) -> Vec<u8> {
             chunks.push((has_dict.then_some(start), data.unwrap_or(start), out.len() as i64 - start));
         }
     }
+    chunks
+}
+
+/// The FileMetaData: the schema, then one row group with the chunks.
+fn footer(f: &File, chunks: &[Chunk]) -> Vec<u8> {
     let mut w = W::new();
     w.i32(1, 1);
+    schema(&mut w, f);
+    w.i64(3, f.num_rows);
+    w.list(4, 12, 1);
+    w.begin(None);
+    w.list(1, 12, f.columns.len());
+    for (c, (dict, data, size)) in f.columns.iter().zip(chunks) {
+        w.begin(None);
+        w.i64(2, *data);
+        w.begin(Some(3));
+        w.i32(1, c.physical);
+        w.list(2, 5, c.encodings.len());
+        for e in &c.encodings {
+            w.raw_i32(*e);
+        }
+        w.list(3, 8, 1);
+        varint(&mut w.out, c.name.len() as u64);
+        w.out.extend_from_slice(c.name.as_bytes());
+        w.i32(4, c.codec);
+        w.i64(5, c.num_values.unwrap_or(f.group_rows.unwrap_or(f.num_rows)));
+        w.i64(6, *size);
+        w.i64(7, *size);
+        w.i64(9, *data);
+        if let Some(d) = dict {
+            w.i64(11, *d);
+        }
+        w.end();
+        w.end();
+    }
+    let total: i64 = chunks.iter().map(|c| c.2).sum();
+    w.i64(2, total);
+    w.i64(3, f.group_rows.unwrap_or(f.num_rows));
+    w.end();
+    w.out.push(0);
+    w.out
+}
+
+/// The schema list: the root, then each column with its logical type.
+fn schema(w: &mut W, f: &File) {
     w.list(2, 12, f.columns.len() + 1);
     w.begin(None);
     w.bin(4, b"schema");
@@ -264,41 +321,4 @@ pub fn write(f: &File) -> Vec<u8> {
         }
         w.end();
     }
-    w.i64(3, f.num_rows);
-    w.list(4, 12, 1);
-    w.begin(None);
-    w.list(1, 12, f.columns.len());
-    for (c, (dict, data, size)) in f.columns.iter().zip(&chunks) {
-        w.begin(None);
-        w.i64(2, *data);
-        w.begin(Some(3));
-        w.i32(1, c.physical);
-        w.list(2, 5, c.encodings.len());
-        for e in &c.encodings {
-            w.raw_i32(*e);
-        }
-        w.list(3, 8, 1);
-        varint(&mut w.out, c.name.len() as u64);
-        w.out.extend_from_slice(c.name.as_bytes());
-        w.i32(4, c.codec);
-        w.i64(5, c.num_values.unwrap_or(f.group_rows.unwrap_or(f.num_rows)));
-        w.i64(6, *size);
-        w.i64(7, *size);
-        w.i64(9, *data);
-        if let Some(d) = dict {
-            w.i64(11, *d);
-        }
-        w.end();
-        w.end();
-    }
-    let total: i64 = chunks.iter().map(|c| c.2).sum();
-    w.i64(2, total);
-    w.i64(3, f.group_rows.unwrap_or(f.num_rows));
-    w.end();
-    w.out.push(0);
-    let footer = w.out;
-    out.extend_from_slice(&footer);
-    out.extend_from_slice(&(footer.len() as u32).to_le_bytes());
-    out.extend_from_slice(b"PAR1");
-    out
 }
