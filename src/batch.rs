@@ -301,7 +301,13 @@ fn run_slots(
                         (opener, scope.spawn(move || slot_line(path, run_one(req, path, data, pre, Some(gate)))))
                     });
                     if let Some(h) = current.take() {
-                        if tx.send(h.join().unwrap_or_else(|_| Err(panicked()))).is_err() {
+                        let line = h.join().unwrap_or_else(|_| Err(panicked()));
+                        // Decided here, before the warm container's gate can
+                        // open: a failure stops this slot at once.
+                        if b.fail_fast && !line.as_ref().is_ok_and(|l| l.status() == "ok") {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        if tx.send(line).is_err() {
                             return;
                         }
                     }

@@ -17,7 +17,6 @@ fn sustained_cpu_spin_is_killed_by_policy() {
     assert_eq!(v["rule"], "cpu_sustained", "{}", run.json["violations"]);
     // Normalised to the 0.5-CPU limit: a spinning loop is near 100%, not 50%.
     assert!(v["observed"].as_f64().unwrap_or(0.0) > 80.0, "{v}");
-    assert!(run.json["execution_time_s"].as_f64().unwrap_or(99.0) < 20.0);
 }
 
 #[test]
