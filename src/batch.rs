@@ -2,11 +2,12 @@
 //! are expanded and read up front; the data is inspected and the engine
 //! checked once; then `jobs` slots each take the next strategy and run it
 //! through the same pipeline as `exec` (screening first: a rejected
-//! strategy never costs a container). Each slot keeps its next container
-//! warm: started, through its trusted phase and held at READY (a
-//! [`run::Gate`]) while the current strategy runs, so the next strategy
-//! starts the moment the current one ends. A container never runs a second
-//! strategy; a warm one left over when the batch stops is removed unused. One line per strategy reaches the
+//! strategy never costs a container). `jobs` strategies run at once, and
+//! each has a warm successor: a container started, through its trusted
+//! phase and held at READY (a [`run::Gate`]) until a running strategy's
+//! result is known, so the next strategy starts the moment one ends, in
+//! whichever slot frees first. A container never runs a second strategy; a
+//! warm one left over when the batch stops is removed unused. One line per strategy reaches the
 //! caller as soon as it is known, and is not kept: the CLI's memory stays
 //! bounded however long the batch (the summary keeps counts and the top
 //! few by Sharpe).
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -278,48 +279,43 @@ fn run_slots(
     let req = &b.request;
 
     let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
+    let jobs = b.jobs.max(1);
+    let permits = Arc::new(run::Permits::new(jobs));
     let (tx, rx) = mpsc::channel::<Result<Line, Error>>();
     let mut fatal: Option<Error> = None;
-    // A warm container may wait at READY for as long as the slot's current
+    // A warm container may wait at READY for as long as a running strategy's
     // run can take: its warm-up, its strategy, and its scoring.
     let hold = Duration::from_secs(crate::engine::STARTUP_LIMIT_SECONDS + req.settings.timeout_seconds + 60);
     std::thread::scope(|scope| {
-        for _ in 0..b.jobs.max(1).min(todo.len()) {
+        // Twice as many containers as strategies running: each running one
+        // has a warm successor, which takes the first permit that frees.
+        for _ in 0..(2 * jobs).min(todo.len()) {
             let tx = tx.clone();
-            let (next, stop) = (&next, &stop);
-            scope.spawn(move || {
-                let halted = || stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0;
-                // The run whose strategy is under way (its gate open).
-                let mut current: Option<std::thread::ScopedJoinHandle<'_, Result<Line, Error>>> = None;
-                loop {
-                    // Start the next strategy's container now: it warms up
-                    // while the current strategy runs, and waits at READY.
-                    let upcoming = if halted() { None } else { todo.get(next.fetch_add(1, Ordering::SeqCst)) };
-                    let warm = upcoming.map(|path| {
-                        let (opener, gate) = run::gate(hold);
-                        (opener, scope.spawn(move || slot_line(path, run_one(req, path, data, pre, Some(gate)))))
-                    });
-                    if let Some(h) = current.take() {
-                        let line = h.join().unwrap_or_else(|_| Err(panicked()));
-                        // Decided here, before the warm container's gate can
-                        // open: a failure stops this slot at once.
-                        if b.fail_fast && !line.as_ref().is_ok_and(|l| l.status() == "ok") {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                        if tx.send(line).is_err() {
-                            return;
-                        }
+            let (next, stop, permits) = (&next, &stop, &permits);
+            scope.spawn(move || loop {
+                if stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0 {
+                    return;
+                }
+                let Some(path) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { return };
+                let taken = Arc::new(AtomicBool::new(false));
+                let gate =
+                    run::Gate { permits: Arc::clone(permits), halt: Arc::clone(stop), taken: Arc::clone(&taken), hold };
+                let line = slot_line(path, run_one(req, path, data, pre, Some(gate)));
+                if !taken.load(Ordering::SeqCst) && stop.load(Ordering::SeqCst) {
+                    // Released unused when the batch stopped: not a result.
+                    return;
+                }
+                if taken.load(Ordering::SeqCst) {
+                    // Decided before the permit goes back, so no warm
+                    // container starts its strategy after a failure.
+                    if b.fail_fast && !line.as_ref().is_ok_and(|l| l.status() == "ok") {
+                        stop.store(true, Ordering::SeqCst);
                     }
-                    let Some((opener, handle)) = warm else { return };
-                    if halted() {
-                        // Released unused: it stops and removes its container.
-                        drop(opener);
-                        let _ = handle.join();
-                        return;
-                    }
-                    opener.open();
-                    current = Some(handle);
+                    permits.give_back();
+                }
+                if tx.send(line).is_err() {
+                    return;
                 }
             });
         }
@@ -387,10 +383,6 @@ fn slot_line(path: &Path, run: Result<Line, Error>) -> Result<Line, Error> {
         Err(e) => Ok(Line::error(path, &e)),
         Ok(line) => Ok(line),
     }
-}
-
-fn panicked() -> Error {
-    Error::Internal("a batch run panicked".into())
 }
 
 /// One strategy in a slot: read, screen (again), run (its container held

@@ -33,7 +33,7 @@ mod scoring;
 mod supervise;
 mod verdict;
 
-pub use supervise::{gate, interrupted_by, Gate, GateOpener, Observed};
+pub use supervise::{interrupted_by, Gate, Observed, Permits};
 pub use verdict::{decide, Verdict};
 
 /// Strategies are source files, not data: anything bigger is a mistake.
@@ -118,7 +118,7 @@ pub fn rejected(req: &Request, source: &str, screening: ScreeningInfo) -> RunRes
 /// A screened strategy on checked data, after preflight: stage, start,
 /// supervise, decide, score, result. A batch calls this once per strategy
 /// with one preflight for all, and a [`Gate`] that holds the container warm
-/// at READY until the slot's current strategy has ended.
+/// at READY until one of the batch's running strategies has ended.
 pub fn execute(
     req: &Request,
     source: &str,

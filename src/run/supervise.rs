@@ -15,8 +15,8 @@
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -96,29 +96,63 @@ fn start_pumps(child: &mut engine::RunningContainer, parts: Parts, limit: usize)
     Pumps { out, err, feeder, ready, go: Some(go_tx) }
 }
 
-/// Holds a container at READY until its batch slot's current strategy has
-/// ended: the next container warms up meanwhile and its strategy starts at
-/// once. The strategy's clock, the CPU tightening and the monitor all start
-/// only when the gate opens; a dropped [`GateOpener`] releases the container
-/// unused (it is stopped and removed, and the run returns an error).
+/// How many strategies of a batch may run at once. A container that has
+/// finished its warm-up waits at READY until it can take one; the batch gives
+/// it back once that strategy's result is known.
+pub struct Permits {
+    free: Mutex<usize>,
+}
+
+impl Permits {
+    pub fn new(n: usize) -> Permits {
+        Permits { free: Mutex::new(n) }
+    }
+
+    fn try_take(&self) -> bool {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        let ok = *free > 0;
+        if ok {
+            *free -= 1;
+        }
+        ok
+    }
+
+    pub fn give_back(&self) {
+        *self.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    }
+}
+
+/// Holds a warmed-up container at READY until it takes a [`Permits`] slot:
+/// the strategy's clock, the CPU tightening and the monitor start only then.
+/// When `halt` is set first, the container is released unused (stopped and
+/// removed; the run returns an error the batch discards).
 pub struct Gate {
-    rx: mpsc::Receiver<()>,
+    pub permits: Arc<Permits>,
+    pub halt: Arc<AtomicBool>,
+    /// Set once this run took a permit (the batch then gives it back).
+    pub taken: Arc<AtomicBool>,
     /// The longest the container may be held (its backstop allows for it).
     pub hold: Duration,
 }
 
-pub struct GateOpener(mpsc::Sender<()>);
-
-impl GateOpener {
-    pub fn open(self) {
-        let _ = self.0.send(());
+impl Gate {
+    /// `Some(true)`: go; `Some(false)`: released; `None`: keep waiting.
+    fn poll(&self) -> Option<bool> {
+        if self.halt.load(Ordering::SeqCst) {
+            return Some(false);
+        }
+        if !self.permits.try_take() {
+            return None;
+        }
+        // The batch sets `halt` before it gives a permit back: seen here
+        // after taking one, the permit goes back and the run does not start.
+        if self.halt.load(Ordering::SeqCst) {
+            self.permits.give_back();
+            return Some(false);
+        }
+        self.taken.store(true, Ordering::SeqCst);
+        Some(true)
     }
-}
-
-/// A closed gate and its opener.
-pub fn gate(hold: Duration) -> (GateOpener, Gate) {
-    let (tx, rx) = mpsc::channel();
-    (GateOpener(tx), Gate { rx, hold })
 }
 
 /// What the wait loop saw.
@@ -225,8 +259,8 @@ fn wait(
             }
         }
         if w.ready_seen.is_some() && w.ready_at.is_none() && w.failure.is_none() {
-            match gate.as_ref().map(|g| g.rx.try_recv()) {
-                None | Some(Ok(())) => {
+            match gate.as_ref().map_or(Some(true), Gate::poll) {
+                Some(true) => {
                     gate = None;
                     if let Err(e) = send_strategy(req, pumps, name, boosted, &mut w) {
                         // Fail closed: never a strategy above its CPU limit.
@@ -237,8 +271,8 @@ fn wait(
                     }
                     deadline = w.ready_at.unwrap_or_else(Instant::now) + s.timeout();
                 }
-                Some(Err(mpsc::TryRecvError::Empty)) => {}
-                Some(Err(mpsc::TryRecvError::Disconnected)) => {
+                None => {}
+                Some(false) => {
                     w.failure = Some(Error::Internal("the warm container was released unused".into()));
                     drop(pumps.go.take());
                     child.stop(req.engine, name);

@@ -236,3 +236,32 @@ fn fail_fast_releases_the_warm_container_unused() {
     assert_eq!(got[0]["status"], "strategy_error");
     assert!(containers_of(pid).is_empty(), "left behind: {:?}", containers_of(pid));
 }
+
+#[test]
+fn jobs_strategies_run_at_once_and_lines_come_in_completion_order() {
+    // Three slots, three strategies: all three run at once (none is held
+    // warm behind another), so the shortest finishes first.
+    let dir = tempfile::tempdir().expect("tmp");
+    for (name, secs) in [("a_long.py", 8), ("b_mid.py", 4), ("c_short.py", 0)] {
+        std::fs::write(dir.path().join(name), format!("import time\ntime.sleep({secs}){TRIVIAL_TAIL}")).expect("write");
+    }
+    let out = bin()
+        .args(["--json", "batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "3"])
+        .output()
+        .expect("batch");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let got = lines(&String::from_utf8_lossy(&out.stdout));
+    let order: Vec<String> = got
+        .iter()
+        .map(|v| {
+            let p = v["strategy"]["path"].as_str().unwrap_or("");
+            Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        })
+        .collect();
+    let times: Vec<String> = got.iter().map(|v| format!("{} {}", v["startup_s"], v["execution_time_s"])).collect();
+    assert_eq!(order, ["c_short.py", "b_mid.py", "a_long.py"], "startup_s execution_time_s: {times:?}");
+}
