@@ -154,3 +154,78 @@ fn k8s_render_bad_names_and_flag_combinations_are_usage_errors() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", describe(&o));
     }
 }
+
+// ---- the rendered init container on the real engine ------------------------
+//
+// No cluster here, but the strategy container's image, command, environment
+// and mounts are ours: run them with Docker under the same hardening the Pod
+// asks for (uid 1000, read-only root, no capabilities, no-new-privileges, the
+// shipped seccomp profile, no network, a writable /tmp that is not noexec,
+// as an emptyDir is not), with the ConfigMap's files as the Pod would see them.
+
+/// What the launcher left in `/work`.
+struct Launched {
+    exit_code: String,
+    summary: Value,
+    position: Option<Vec<u8>>,
+}
+
+fn launch_rendered(source: &str) -> Launched {
+    let s = strategy(source);
+    let o = render(&[&s.path.display().to_string(), "--data-pvc", "market-data", "-o", "json"], Some(ALL_GAPS));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let list: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let items = list["items"].as_array().expect("items");
+    let cm = items.iter().find(|i| i["kind"] == "ConfigMap").expect("ConfigMap");
+    let pod = items.iter().find(|i| i["kind"] == "Pod").expect("Pod");
+    let c = &pod["spec"]["initContainers"][0];
+
+    let cfg = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("tempdir");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(cfg.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    for (k, v) in cm["data"].as_object().expect("data") {
+        std::fs::write(cfg.path().join(k), v.as_str().expect("text")).expect("write");
+    }
+    let mut d = crate::support::docker();
+    d.args(["run", "--rm", "--read-only", "--user", "1000:1000", "--network", "none", "--cap-drop", "ALL"]);
+    d.args(["--security-opt", "no-new-privileges"]);
+    d.arg("--security-opt").arg(format!("seccomp={}", root().join("seccomp/finsandbox.json").display()));
+    d.args(["--tmpfs", "/tmp:rw,size=1g", "--memory", "2g", "--cpus", "1"]);
+    for e in c["env"].as_array().expect("env") {
+        d.arg("--env").arg(format!("{}={}", e["name"].as_str().expect("name"), e["value"].as_str().expect("value")));
+    }
+    d.arg("--volume").arg(format!("{}:/finsandbox:ro", cfg.path().display()));
+    d.arg("--volume").arg(format!("{}:/work", work.path().display()));
+    d.arg("--volume").arg(format!("{}:/data/market:ro", crate::support::market().display()));
+    d.arg(c["image"].as_str().expect("image"));
+    d.args(c["command"].as_array().expect("command").iter().map(|a| a.as_str().expect("arg")));
+    let out = d.output().expect("docker run");
+    assert!(out.status.success(), "the launcher exits 0 whatever the strategy did: {}", describe(&out));
+
+    let frames = std::fs::read(work.path().join("frames")).expect("frames written");
+    let mut dec = finsandbox::harness::Decoder::new(1 << 20, 256 << 20);
+    dec.feed(&frames);
+    dec.finish();
+    assert!(dec.corrupt.is_none(), "{:?}", dec.corrupt);
+    let summary = serde_json::from_slice(dec.summary.as_deref().expect("a summary frame")).expect("summary JSON");
+    let exit_code = std::fs::read_to_string(work.path().join("exit-code")).expect("exit code written");
+    Launched { exit_code: exit_code.trim().to_string(), summary, position: dec.position }
+}
+
+#[test]
+fn k8s_rendered_init_container_runs_the_strategy_in_the_sandbox_image() {
+    let l = launch_rendered(&std::fs::read_to_string(root().join("examples/momentum.py")).expect("example"));
+    assert_eq!(l.summary["status"], "ok", "{}", l.summary);
+    assert_eq!(l.exit_code, "0");
+    assert!(l.position.is_some_and(|p| !p.is_empty()), "a position frame");
+}
+
+#[test]
+fn k8s_rendered_init_container_reports_a_failing_strategy_and_still_exits_0() {
+    let l = launch_rendered("def strategy(data):\n    raise ValueError('boom')\n");
+    assert_eq!(l.summary["status"], "strategy_error", "{}", l.summary);
+    assert!(l.summary["error"]["message"].as_str().is_some_and(|m| m.contains("boom")), "{}", l.summary);
+    assert_ne!(l.exit_code, "0");
+}
