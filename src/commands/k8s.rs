@@ -64,11 +64,11 @@ pub fn render(ctx: &Context, args: &K8sRenderArgs) -> Result<K8sRender> {
     };
     let rendered = match (&args.strategy, &args.manifest) {
         (Some(path), _) => {
-            let st = k8s::load(path, &settings, None)?;
+            let st = loaded(ctx, path, k8s::load(path, &settings, None)?);
             k8s::render(&settings, &options, Input::Single(&st), &accepted.accept_gaps, &accepted.origin)?
         }
         (None, Some(m)) => {
-            let all = load_batch(m, &settings)?;
+            let all = load_batch(ctx, m, &settings)?;
             k8s::render(&settings, &options, Input::Batch(&all), &accepted.accept_gaps, &accepted.origin)?
         }
         (None, None) => return Err(Error::Internal("clap lets neither a strategy nor --manifest through".into())),
@@ -80,15 +80,23 @@ pub fn render(ctx: &Context, args: &K8sRenderArgs) -> Result<K8sRender> {
     Ok(K8sRender { rendered, text })
 }
 
+/// The strategy, its preparation's warnings shown (as `exec` records them).
+fn loaded(ctx: &Context, path: &Path, (st, warnings): (Strategy, Vec<String>)) -> Strategy {
+    for w in warnings {
+        ctx.printer.warn(&format!("{}: {w}", path.display()));
+    }
+    st
+}
+
 /// Every strategy of the manifest, screened; all rejections are reported
 /// together (nothing is rendered while any stands).
-fn load_batch(manifest_path: &Path, s: &Settings) -> Result<Vec<Strategy>> {
+fn load_batch(ctx: &Context, manifest_path: &Path, s: &Settings) -> Result<Vec<Strategy>> {
     let items = manifest::read(manifest_path)?;
     let mut ok = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for item in &items {
         match k8s::load(&item.path, s, item.sha256.as_deref()) {
-            Ok(st) => ok.push(st),
+            Ok(l) => ok.push(loaded(ctx, &item.path, l)),
             Err(Error::Rejected { path, findings }) => {
                 rejected.extend(findings.into_iter().map(|f| format!("{}: {f}", path.display())));
             }

@@ -44,8 +44,10 @@ pub struct Strategy {
 
 /// Read and prepare a strategy as `exec` does (notebooks, magics) and screen
 /// it; a strategy with findings is refused (exit 11), never rendered.
-/// `sha256`, when the manifest recorded one, must match the file.
-pub fn load(path: &Path, s: &Settings, sha256: Option<&str>) -> Result<Strategy, Error> {
+/// `sha256`, when the manifest recorded one, must match the file. Returns
+/// the preparation's warnings too (a notebook's dropped magics), for the
+/// caller to show.
+pub fn load(path: &Path, s: &Settings, sha256: Option<&str>) -> Result<(Strategy, Vec<String>), Error> {
     if let Some(want) = sha256 {
         let raw = crate::run::read_strategy(path)?;
         let got = crate::host::hex_sha256(raw.as_bytes());
@@ -66,7 +68,7 @@ pub fn load(path: &Path, s: &Settings, sha256: Option<&str>) -> Result<Strategy,
     }
     let filename =
         path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "strategy.py".to_string());
-    Ok(Strategy { filename, source: prepared.code })
+    Ok((Strategy { filename, source: prepared.code }, prepared.warnings))
 }
 
 /// What the user asked for: one strategy or a batch.

@@ -229,3 +229,15 @@ fn k8s_rendered_init_container_reports_a_failing_strategy_and_still_exits_0() {
     assert!(l.summary["error"]["message"].as_str().is_some_and(|m| m.contains("boom")), "{}", l.summary);
     assert_ne!(l.exit_code, "0");
 }
+
+#[test]
+fn k8s_render_renders_what_exec_would_run_and_warns_of_dropped_magics() {
+    let s = strategy(&format!("!pip install finlab\n{TRIVIAL_TAIL}"));
+    let o = render(&[&s.path.display().to_string(), "--data-pvc", "market-data", "-o", "json"], Some(ALL_GAPS));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("warning") && text(&o.stderr).contains("pip"), "{}", describe(&o));
+    let list: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let cm = list["items"].as_array().and_then(|i| i.iter().find(|x| x["kind"] == "ConfigMap")).expect("ConfigMap");
+    let line: Value = serde_json::from_str(cm["data"]["strategy.json"].as_str().expect("line")).expect("JSON");
+    assert!(!line["source"].as_str().expect("source").contains("!pip"), "the magic is not rendered: {line}");
+}
