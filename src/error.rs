@@ -122,7 +122,8 @@ impl ConfigError {
             }
             ConfigError::Parse { .. } => Some("see README.md, section `Configuration`, for the accepted keys".into()),
             ConfigError::UnacceptedGaps { gaps, .. } => Some(format!(
-                "docs/scale-out.md says what covers each; to accept them put `k8s: {{accept_gaps: [{}]}}` in the config file",
+                "docs/scale-out.md says what covers each; add {} to `k8s.accept_gaps` in the config file \
+                 (or `FINSANDBOX_K8S_ACCEPT_GAPS`, comma-separated)",
                 gaps.join(", ")
             )),
             _ => None,
