@@ -43,6 +43,9 @@ _finsandbox() {
             finsandbox,image)
                 cmd="finsandbox__subcmd__image"
                 ;;
+            finsandbox,k8s)
+                cmd="finsandbox__subcmd__k8s"
+                ;;
             finsandbox,seccomp)
                 cmd="finsandbox__subcmd__seccomp"
                 ;;
@@ -130,6 +133,9 @@ _finsandbox() {
             finsandbox__subcmd__help,image)
                 cmd="finsandbox__subcmd__help__subcmd__image"
                 ;;
+            finsandbox__subcmd__help,k8s)
+                cmd="finsandbox__subcmd__help__subcmd__k8s"
+                ;;
             finsandbox__subcmd__help,seccomp)
                 cmd="finsandbox__subcmd__help__subcmd__seccomp"
                 ;;
@@ -157,6 +163,9 @@ _finsandbox() {
             finsandbox__subcmd__help__subcmd__image,build)
                 cmd="finsandbox__subcmd__help__subcmd__image__subcmd__build"
                 ;;
+            finsandbox__subcmd__help__subcmd__k8s,render)
+                cmd="finsandbox__subcmd__help__subcmd__k8s__subcmd__render"
+                ;;
             finsandbox__subcmd__help__subcmd__seccomp,show)
                 cmd="finsandbox__subcmd__help__subcmd__seccomp__subcmd__show"
                 ;;
@@ -171,6 +180,18 @@ _finsandbox() {
                 ;;
             finsandbox__subcmd__image__subcmd__help,help)
                 cmd="finsandbox__subcmd__image__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__k8s,help)
+                cmd="finsandbox__subcmd__k8s__subcmd__help"
+                ;;
+            finsandbox__subcmd__k8s,render)
+                cmd="finsandbox__subcmd__k8s__subcmd__render"
+                ;;
+            finsandbox__subcmd__k8s__subcmd__help,help)
+                cmd="finsandbox__subcmd__k8s__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__k8s__subcmd__help,render)
+                cmd="finsandbox__subcmd__k8s__subcmd__help__subcmd__render"
                 ;;
             finsandbox__subcmd__seccomp,help)
                 cmd="finsandbox__subcmd__seccomp__subcmd__help"
@@ -191,7 +212,7 @@ _finsandbox() {
 
     case "${cmd}" in
         finsandbox)
-            opts="-q -h -V --json --quiet --engine --help --version exec batch validate cleanup doctor data image config seccomp generate help"
+            opts="-q -h -V --json --quiet --engine --help --version exec batch validate cleanup doctor data image config k8s seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,7 +780,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help)
-            opts="exec batch validate cleanup doctor data image config seccomp generate help"
+            opts="exec batch validate cleanup doctor data image config k8s seccomp generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -996,6 +1017,34 @@ _finsandbox() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        finsandbox__subcmd__help__subcmd__k8s)
+            opts="render"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__k8s__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         finsandbox__subcmd__help__subcmd__seccomp)
             opts="show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1121,6 +1170,156 @@ _finsandbox() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s)
+            opts="-q -h --json --quiet --engine --help render help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__help)
+            opts="render help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__help__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__render)
+            opts="-o -n -q -h --batch --manifest --data-pvc --data-subpath --runtime-class --runtime-handler --k8s-version --output --namespace --seccomp-localhost-profile --scorer-image --parallelism --config --image --memory --cpus --timeout --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-pvc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-subpath)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-handler)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --k8s-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "yaml json" -- "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seccomp-localhost-profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scorer-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -48,6 +48,20 @@ Examples:
 Only containers labelled finsandbox.managed=true are ever touched. Exit 0 when
 nothing orphaned is left, 3 when a removal failed or the engine is unavailable.";
 
+const K8S_RENDER_EXAMPLES: &str = "\
+Examples:
+  finsandbox k8s render strategy.py --data-pvc market-data > run.yaml
+  finsandbox k8s render strategy.py --data-pvc market-data --runtime-class gvisor --k8s-version 1.33 -o json
+  finsandbox k8s render --batch --manifest strategies/ --data-pvc market-data --parallelism 20
+
+Each strategy runs in an init container (untrusted, no network, non-root,
+read-only root, no capabilities, Localhost seccomp profile, requests = limits);
+a trusted container scores it. What Kubernetes cannot express exactly is a
+gap, and rendering refuses until each is accepted in `k8s.accept_gaps`
+(docs/scale-out.md). Exit codes: 0 rendered, 2 usage or config error (gaps not
+accepted, unsupported version), 4 unreadable strategy or manifest, 11 a
+strategy rejected by screening (nothing rendered).";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "finsandbox",
@@ -104,6 +118,10 @@ pub enum Command {
     /// Show the effective configuration, or write a commented config file.
     #[command(subcommand)]
     Config(ConfigCommand),
+
+    /// Render Kubernetes objects for a strategy (a Pod) or a batch (an Indexed Job).
+    #[command(subcommand)]
+    K8s(K8sCommand),
 
     /// Show the embedded seccomp profile (for auditors).
     #[command(subcommand)]
@@ -389,6 +407,120 @@ pub enum ConfigCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum K8sCommand {
+    /// Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`).
+    #[command(after_help = K8S_RENDER_EXAMPLES)]
+    Render(Box<K8sRenderArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct K8sRenderArgs {
+    /// The strategy (without `--batch`).
+    #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+    pub strategy: Option<PathBuf>,
+
+    /// Render an Indexed Job for the strategies of `--manifest`.
+    #[arg(long, requires = "manifest")]
+    pub batch: bool,
+
+    /// With `--batch`: a run directory with `manifest.json`, a directory of `*.py`,
+    /// a manifest `.json`, or a file listing one strategy path per line.
+    #[arg(long, value_name = "PATH", requires = "batch")]
+    pub manifest: Option<PathBuf>,
+
+    /// The PersistentVolumeClaim holding the market data (mounted read-only).
+    #[arg(long, value_name = "NAME", value_parser = parse_dns_name)]
+    pub data_pvc: String,
+
+    /// A file or directory inside the claim to mount instead of its root (`subPath`).
+    #[arg(long, value_name = "PATH", value_parser = parse_subpath)]
+    pub data_subpath: Option<String>,
+
+    /// RuntimeClass for the Pod, e.g. `gvisor` (rendered too, with `--runtime-handler`).
+    #[arg(long, value_name = "NAME", value_parser = parse_dns_name)]
+    pub runtime_class: Option<String>,
+
+    /// The CRI handler of `--runtime-class`.
+    #[arg(long, value_name = "NAME", default_value = "runsc", requires = "runtime_class")]
+    pub runtime_handler: String,
+
+    /// The Kubernetes version to render for (1.29 to 1.37).
+    #[arg(long, value_name = "VERSION", default_value = crate::k8s::version::DEFAULT)]
+    pub k8s_version: String,
+
+    /// Output format: YAML documents, or a JSON `List` (`--json` prints finsandbox's own
+    /// document instead: the objects and `hardening.gaps`).
+    #[arg(long, short = 'o', value_enum, default_value_t = K8sOutput::Yaml)]
+    pub output: K8sOutput,
+
+    /// Namespace of the namespaced objects (default: kubectl's current one).
+    #[arg(long, short = 'n', value_name = "NAME", value_parser = parse_dns_name)]
+    pub namespace: Option<String>,
+
+    /// The seccomp profile's path under the kubelet's seccomp root on every node.
+    #[arg(long, value_name = "PATH", default_value = "profiles/finsandbox.json", value_parser = parse_subpath)]
+    pub seccomp_localhost_profile: String,
+
+    /// Image of the trusted scorer container (holds the finsandbox binary).
+    #[arg(long, value_name = "IMAGE", default_value = concat!("finsandbox:", env!("CARGO_PKG_VERSION")))]
+    pub scorer_image: String,
+
+    /// With `--batch`: Pods at a time (default: all).
+    #[arg(long, value_name = "N", requires = "batch", value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: Option<u32>,
+
+    /// Config file.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Sandbox image of the strategy container.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+
+    /// Memory limit per strategy, e.g. `512m` (requests = limits).
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+
+    /// CPU limit per strategy.
+    #[arg(long, value_name = "CPUS")]
+    pub cpus: Option<f64>,
+
+    /// Wall-clock limit per strategy, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum K8sOutput {
+    Yaml,
+    Json,
+}
+
+/// A Kubernetes object name: a DNS-1123 label (lowercase alphanumerics and
+/// `-`, at most 63 characters, alphanumeric at both ends).
+fn parse_dns_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a Kubernetes name (lowercase letters, digits and `-`, at most 63)"))
+    }
+}
+
+/// A `subPath` or `localhostProfile`: relative, without `..`, as the API requires.
+fn parse_subpath(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.starts_with('/') || s.split('/').any(|c| c == "..") {
+        Err(format!("`{s}` must be a relative path inside the claim, without `..`"))
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -39,6 +39,11 @@ pub enum Error {
     #[error("{0}")]
     Input(#[from] InputError),
 
+    /// A strategy the screening refused, where no result document is made
+    /// for it (`k8s render`: a rejected strategy is never rendered).
+    #[error("strategy `{path}` was rejected by screening: {}", findings.join("; "))]
+    Rejected { path: PathBuf, findings: Vec<String> },
+
     #[error("interrupted by {name}")]
     Interrupted { name: &'static str, code: i32 },
 
@@ -52,6 +57,7 @@ impl Error {
             Error::Config(_) => code::USAGE,
             Error::Engine(_) => code::ENGINE,
             Error::Input(_) => code::INPUT,
+            Error::Rejected { .. } => code::REJECTED,
             Error::Interrupted { code, .. } => *code,
             Error::Internal(_) => code::INTERNAL,
         }
@@ -63,6 +69,7 @@ impl Error {
             Error::Config(e) => e.hint(),
             Error::Engine(e) => e.hint(),
             Error::Input(e) => e.hint(),
+            Error::Rejected { .. } => Some("`finsandbox validate` shows every finding with its line".into()),
             _ => None,
         }
     }
@@ -73,6 +80,7 @@ impl Error {
             Error::Config(_) => "config_error",
             Error::Engine(_) => "engine_error",
             Error::Input(_) => "input_error",
+            Error::Rejected { .. } => "rejected",
             Error::Interrupted { .. } => "interrupted",
             Error::Internal(_) => "internal_error",
         }
@@ -98,6 +106,9 @@ pub enum ConfigError {
 
     #[error("seccomp profile `{path}` is unusable: {message}")]
     Seccomp { path: PathBuf, message: String },
+
+    #[error("refusing to render: Kubernetes cannot express these protections exactly: {}; each must be accepted in `{key}`", gaps.join(", "))]
+    UnacceptedGaps { gaps: Vec<String>, key: &'static str },
 }
 
 impl ConfigError {
@@ -110,6 +121,11 @@ impl ConfigError {
                 Some("pass `--allow-insecure` to run anyway; the result then records `insecure: true`".into())
             }
             ConfigError::Parse { .. } => Some("see README.md, section `Configuration`, for the accepted keys".into()),
+            ConfigError::UnacceptedGaps { gaps, .. } => Some(format!(
+                "docs/scale-out.md says what covers each; add {} to `k8s.accept_gaps` in the config file \
+                 (or `FINSANDBOX_K8S_ACCEPT_GAPS`, comma-separated)",
+                gaps.join(", ")
+            )),
             _ => None,
         }
     }
@@ -195,6 +211,9 @@ pub enum InputError {
 
     #[error("data file `{path}`: {message}")]
     Data { path: PathBuf, message: String },
+
+    #[error("manifest `{path}`: {message}")]
+    Manifest { path: PathBuf, message: String },
 
     #[error("strategy `{path}` cannot be read as a notebook: {message}")]
     Notebook { path: PathBuf, message: String },

@@ -5,7 +5,8 @@
 //!   read → `screen` → `data` → preflight (`engine`, `image`) → start and
 //!   supervise (`engine`, `monitor`, `harness` frames) → decide → `score` →
 //!   `report`; the `printer` renders what a command returns.
-//! * `cleanup` and `selftest` use the engine beside the pipeline.
+//! * `cleanup` and `selftest` use the engine beside the pipeline; `k8s`
+//!   renders the same protections as Kubernetes objects instead of running.
 //! * `observe` is what `exec`, `batch` and `cleanup` report beside their
 //!   output: `metrics` (counters merged under a lock into node_exporter's
 //!   textfile format), `metrics_server` (`batch --metrics-listen`), `audit`
@@ -27,6 +28,7 @@ pub mod fsread;
 pub mod harness;
 pub mod host;
 pub mod image;
+pub mod k8s;
 pub mod metrics;
 pub mod metrics_server;
 pub mod monitor;

@@ -6,7 +6,7 @@
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, ConfigCommand, DataCommand, ImageCommand, SeccompCommand};
+use crate::cli::{Cli, Command, ConfigCommand, DataCommand, ImageCommand, K8sCommand, SeccompCommand};
 use crate::config::EnvMap;
 use crate::error::{Error, Result};
 use crate::printer::{CommandOutput, Printer};
@@ -19,6 +19,7 @@ mod doctor;
 mod exec;
 mod generate;
 mod image;
+mod k8s;
 mod validate;
 
 /// What every command may use: the arguments, the environment (read once,
@@ -52,6 +53,7 @@ pub fn dispatch(ctx: &Context) -> Result<i32> {
         Command::Image(ImageCommand::Build(args)) => report(ctx, &image::build(ctx, args)?),
         Command::Config(ConfigCommand::Show { config }) => print(ctx, &config::show(ctx, config.as_deref())?),
         Command::Config(ConfigCommand::Init { path, force }) => report(ctx, &config::init(path, *force)?),
+        Command::K8s(K8sCommand::Render(args)) => print(ctx, &k8s::render(ctx, args)?),
         Command::Seccomp(SeccompCommand::Show) => {
             let (profile, sha) = (crate::seccomp::EMBEDDED, crate::seccomp::embedded_sha256());
             print!("{profile}");

@@ -13,6 +13,8 @@ pub mod names {
     pub const ENGINE: &str = "FINSANDBOX_ENGINE";
     pub const IMAGE: &str = "FINSANDBOX_IMAGE";
     pub const NO_COLOR: &str = "NO_COLOR";
+    /// `k8s.accept_gaps`, comma-separated.
+    pub const K8S_ACCEPT_GAPS: &str = "FINSANDBOX_K8S_ACCEPT_GAPS";
 
     /// (preferred name, older name used by the Python design's users)
     pub const ENABLED: (&str, &str) = ("FINSANDBOX_ENABLED", "DOCKER_SANDBOX_ENABLED");
@@ -60,6 +62,11 @@ impl Layer {
         if let Some((name, v)) = lookup(env, READ_ONLY) {
             l.read_only = Some(parse_bool(name, v)?);
             from(&mut l, "read_only", name);
+        }
+        if let Some(v) = env.get(K8S_ACCEPT_GAPS).filter(|v| !v.trim().is_empty()) {
+            let list: Vec<String> = v.split(',').map(|g| g.trim().to_string()).filter(|g| !g.is_empty()).collect();
+            l.k8s_accept_gaps = Some(super::validate::gap_ids(K8S_ACCEPT_GAPS, &list, "environment")?);
+            from(&mut l, "k8s_accept_gaps", K8S_ACCEPT_GAPS);
         }
         if let Some(v) = env.get(IMAGE).filter(|v| !v.is_empty()) {
             l.image = Some(v.clone());

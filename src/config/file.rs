@@ -22,6 +22,16 @@ pub struct FileConfig {
     pub scoring: Option<ScoringSection>,
     pub metrics: Option<MetricsSection>,
     pub audit: Option<AuditSection>,
+    pub k8s: Option<K8sSection>,
+}
+
+/// `finsandbox k8s render`: what Kubernetes may leave out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sSection {
+    /// Gap ids (`pids_limit`, `tmpfs_noexec`, ...) accepted one by one;
+    /// rendering refuses while a gap of the render is not listed.
+    pub accept_gaps: Option<Vec<String>>,
 }
 
 /// Prometheus metrics without a daemon (`--metrics-textfile`).
@@ -274,6 +284,9 @@ impl Layer {
         }
         if let Some(a) = cfg.audit.as_ref().and_then(|a| a.log.as_deref()) {
             l.audit_log = Some(root.join(non_empty("audit.log", a, &origin)?));
+        }
+        if let Some(list) = cfg.k8s.as_ref().and_then(|k| k.accept_gaps.as_ref()) {
+            l.k8s_accept_gaps = Some(super::validate::gap_ids("k8s.accept_gaps", list, &origin)?);
         }
         if let Some(m) = &cfg.monitoring {
             l.monitoring = Some(monitoring_settings(m, &origin)?);

@@ -73,6 +73,10 @@ layer! {
     /// [`super::Observe`].
     metrics_textfile_dir: PathBuf,
     audit_log: PathBuf,
+    /// `k8s.accept_gaps`: changes what `k8s render` may emit, not what a
+    /// local run does, so it is kept out of [`Settings`] too; see
+    /// [`super::K8sSettings`].
+    k8s_accept_gaps: Vec<String>,
 }
 
 /// Command-line flags that override configuration.

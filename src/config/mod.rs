@@ -38,7 +38,7 @@ mod validate;
 pub use environment::names as env;
 pub use file::{
     config_path, config_path_in, load_file, load_found, parse_file, AuditSection, CleanupSection, DockerSection,
-    FileConfig, Found, MetricsSection, MonitoringSection, ScoringSection, ScreeningSection, TmpfsSection,
+    FileConfig, Found, K8sSection, MetricsSection, MonitoringSection, ScoringSection, ScreeningSection, TmpfsSection,
     MAX_CONFIG_BYTES, SYSTEM_CONFIG,
 };
 pub use layer::{Layer, Overrides};
@@ -247,6 +247,24 @@ pub fn resolve_observe(
     Ok(Observe { metrics_textfile_dir: c.metrics_textfile_dir, audit_log: c.audit_log })
 }
 
+/// What `k8s render` takes from the config beside [`Settings`]: the gaps
+/// accepted, and where that list came from (for messages).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct K8sSettings {
+    pub accept_gaps: Vec<String>,
+    pub origin: String,
+}
+
+/// The [`K8sSettings`], environment over file (no flag sets them: accepting
+/// a gap is a standing decision, written down).
+pub fn resolve_k8s(file: Option<(&Path, &FileConfig)>, env: &EnvMap, cwd: &Path) -> Result<K8sSettings, ConfigError> {
+    let c = Layers::read(file, env, &Overrides::default(), cwd)?.combined();
+    Ok(K8sSettings {
+        origin: c.origin.get("k8s_accept_gaps").cloned().unwrap_or_else(|| "default".into()),
+        accept_gaps: c.k8s_accept_gaps.unwrap_or_default(),
+    })
+}
+
 /// Combine the layers and validate the result.
 pub fn resolve(
     file: Option<(&Path, &FileConfig)>,
@@ -313,6 +331,7 @@ pub fn explain(
     let mut all = entries(&s);
     all.push(("metrics_textfile_dir", path_or(&combined.metrics_textfile_dir)));
     all.push(("audit_log", path_or(&combined.audit_log)));
+    all.push(("k8s_accept_gaps", combined.k8s_accept_gaps.as_ref().map_or_else(|| "none".into(), |g| g.join(","))));
     Ok(all
         .into_iter()
         .map(|(key, value)| {

@@ -403,3 +403,44 @@ fn explain_names_the_layer_of_each_value() {
     assert_eq!(get("pids_limit").map(|x| x.1), Some("default".into()));
     assert!(get("memory_swap_bytes").map(|x| x.1).unwrap_or_default().starts_with("follows memory_bytes"));
 }
+
+fn k8s_with(yaml: Option<&str>, e: &[(&str, &str)]) -> Result<K8sSettings, ConfigError> {
+    let f = yaml.map(file);
+    let path = Path::new("/proj/config/docker_config.yaml");
+    resolve_k8s(f.as_ref().map(|f| (path, f)), &env(e), Path::new("/cwd"))
+}
+
+#[test]
+fn k8s_accept_gaps_default_is_none() {
+    assert_eq!(k8s_with(None, &[]).expect("ok"), K8sSettings { accept_gaps: vec![], origin: "default".into() });
+}
+
+#[test]
+fn k8s_accept_gaps_env_over_file() {
+    let yaml = "k8s:\n  accept_gaps: [pids_limit]\n";
+    let k = k8s_with(Some(yaml), &[]).expect("ok");
+    assert_eq!(k.accept_gaps, ["pids_limit"]);
+    assert!(k.origin.contains("config file"), "{}", k.origin);
+    let k = k8s_with(Some(yaml), &[("FINSANDBOX_K8S_ACCEPT_GAPS", "log_size, tmpfs_noexec")]).expect("ok");
+    assert_eq!(k.accept_gaps, ["log_size", "tmpfs_noexec"]);
+    assert!(k.origin.contains("FINSANDBOX_K8S_ACCEPT_GAPS"), "{}", k.origin);
+}
+
+#[test]
+fn k8s_accept_gaps_unknown_id_is_refused_naming_key_and_origin() {
+    let e = k8s_with(Some("k8s:\n  accept_gaps: [pid_limit]\n"), &[]).expect_err("unknown id");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("k8s.accept_gaps") && msg.contains("pid_limit") && msg.contains("docker_config.yaml"),
+        "{msg}"
+    );
+    let e = k8s_with(None, &[("FINSANDBOX_K8S_ACCEPT_GAPS", "everything")]).expect_err("unknown id");
+    assert!(e.to_string().contains("everything"), "{e}");
+}
+
+#[test]
+fn k8s_accept_gaps_do_not_change_the_run_settings() {
+    let plain = resolve_with(None, &[], Overrides::default()).expect("ok");
+    let with = resolve_with(Some("k8s:\n  accept_gaps: [pids_limit]\n"), &[], Overrides::default()).expect("ok");
+    assert_eq!(plain, with, "the effective-config hash of local runs must not move");
+}

@@ -124,6 +124,17 @@ pub fn mount_flag_in_force(options: &str, flag: &str) -> bool {
     on
 }
 
+/// `k8s.accept_gaps`: each entry a gap id `k8s render` knows (a misspelt id
+/// must not pass for an acceptance).
+pub(super) fn gap_ids(key: &str, list: &[String], origin: &str) -> Result<Vec<String>, ConfigError> {
+    let known = crate::k8s::gaps::ALL;
+    if let Some(bad) = list.iter().find(|g| !known.iter().any(|k| k.id == g.trim())) {
+        let ids: Vec<&str> = known.iter().map(|k| k.id).collect();
+        return Err(value_err(key, origin, format!("`{bad}` is not a gap id (known: {})", ids.join(", "))));
+    }
+    Ok(list.iter().map(|g| g.trim().to_string()).collect())
+}
+
 pub(super) fn value_err(key: &str, origin: &str, message: String) -> ConfigError {
     ConfigError::Value { key: key.to_string(), origin: origin.to_string(), message }
 }

@@ -36,14 +36,14 @@ pub mod label {
     pub const KEEP: &str = "finsandbox.keep";
 }
 /// Open files per process: enough for pandas/pyarrow, small enough to stop fd floods.
-const NOFILE: u64 = 1024;
+pub const NOFILE: u64 = 1024;
 /// Per-uid processes+threads. The pids cgroup is the real per-container limit;
 /// this is a second wall that still lets a few sandboxes run side by side as
 /// uid 1000 (RLIMIT_NPROC counts across all of them).
-const NPROC: u64 = 2048;
+pub const NPROC: u64 = 2048;
 /// Seconds the in-container `timeout` waits past the host's own deadline: it
 /// only matters when the host CLI died and cannot enforce the deadline itself.
-const IN_CONTAINER_GRACE: u64 = 30;
+pub const IN_CONTAINER_GRACE: u64 = 30;
 /// How long the harness's trusted phase (interpreter, imports, lockdown)
 /// may take before the run is given up: the strategy's own clock starts
 /// only when it is sent.

@@ -8,7 +8,9 @@ mod container;
 mod ops;
 pub mod stats;
 
-pub use argv::{label, run_args, RunSpec, DATA_TARGET, STARTUP_LIMIT_SECONDS};
+pub use argv::{
+    label, run_args, RunSpec, DATA_TARGET, IN_CONTAINER_GRACE, NOFILE, NPROC, SANDBOX_USER, STARTUP_LIMIT_SECONDS,
+};
 pub use command::{Engine, Flavor};
 pub use container::{start, ContainerGuard, RunningContainer};
 pub use ops::{

@@ -8,7 +8,7 @@ mod tail;
 
 pub use frames::Decoder;
 pub use protocol::{
-    request, request_for, request_parts, Parts, Policy, RunContext, Summary, SummaryError, SummaryStatus, PROTOCOL_STR,
-    SOURCE,
+    request, request_for, request_parts, request_parts_unpriced, Parts, Policy, RunContext, Summary, SummaryError,
+    SummaryStatus, PROTOCOL_STR, SOURCE,
 };
 pub use tail::Tail;

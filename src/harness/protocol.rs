@@ -126,6 +126,32 @@ pub fn request_parts(
     run: &RunContext,
     policy: &Policy,
 ) -> Parts {
+    parts(source, filename, data_path, max_position_bytes, Some(prices.keys()), run, policy)
+}
+
+/// [`request_parts`] where the host has not read the data (a Kubernetes
+/// render: the data is in a volume on the cluster): the harness resolves the
+/// price columns through the alias table itself.
+pub fn request_parts_unpriced(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    run: &RunContext,
+    policy: &Policy,
+) -> Parts {
+    parts(source, filename, data_path, max_position_bytes, None, run, policy)
+}
+
+fn parts(
+    source: &str,
+    filename: &str,
+    data_path: &str,
+    max_position_bytes: usize,
+    prices: Option<std::collections::BTreeMap<&'static str, String>>,
+    run: &RunContext,
+    policy: &Policy,
+) -> Parts {
     let setup = Request {
         protocol: PROTOCOL,
         source: None,
@@ -134,7 +160,7 @@ pub fn request_parts(
         data_path,
         max_position_bytes,
         aliases: crate::score::alias_groups_json(),
-        prices: Some(prices.keys()),
+        prices,
         run: Some(run),
         runtime_policy: policy.on,
         allowed_imports: policy.on.then_some(policy.allowed_imports),

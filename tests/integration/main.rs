@@ -11,6 +11,7 @@ mod compat;
 mod finlab;
 mod hostile_inputs;
 mod install;
+mod k8s;
 mod lifecycle;
 mod metrics;
 mod monitor;
