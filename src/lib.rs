@@ -6,6 +6,8 @@
 //!   supervise (`engine`, `monitor`, `harness` frames) → decide → `score` →
 //!   `report`; the `printer` renders what a command returns.
 //! * `cleanup` and `selftest` use the engine beside the pipeline.
+//! * `scale` hands a batch to a scheduler (Slurm): run directory, shards,
+//!   the batch script; each array task is an ordinary `batch`.
 //! * `observe` is what `exec`, `batch` and `cleanup` report beside their
 //!   output: `metrics` (counters merged under a lock into node_exporter's
 //!   textfile format), `metrics_server` (`batch --metrics-listen`), `audit`
@@ -37,6 +39,7 @@ pub mod printer;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod scale;
 pub mod score;
 pub mod screen;
 pub mod seccomp;

@@ -20,5 +20,6 @@ mod sandbox;
 mod scoring;
 mod screening;
 mod selftest;
+mod slurm;
 mod support;
 mod warmup;
