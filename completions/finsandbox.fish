@@ -156,7 +156,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s q -l q
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l runtime -d 'Test only these runtimes (default: every runtime the engine offers)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l config -d 'Config file (limits and profile used for the self-test)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l backend -d 'Run the checks on a compute node instead: `slurm` submits them as a job (`sbatch --wait`, output in the working directory, which nodes must share) and refuses the cluster (exit 3) unless the node\'s self-test passes' -r -f -a "slurm\t''"
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l backend -d 'Run the checks on a compute node instead: `slurm` submits them as a job (output in the working directory, which nodes must share) and refuses the cluster (exit 3) unless the node\'s self-test passes' -r -f -a "slurm\t''"
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l sbatch-arg -d 'An extra `sbatch` argument for that job (repeatable), e.g. `--sbatch-arg=--partition=research`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l json -d 'Print one JSON object on stdout instead of a human summary'

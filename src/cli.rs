@@ -442,7 +442,7 @@ pub struct DoctorArgs {
     pub config: Option<PathBuf>,
 
     /// Run the checks on a compute node instead: `slurm` submits them as a job
-    /// (`sbatch --wait`, output in the working directory, which nodes must share)
+    /// (output in the working directory, which nodes must share)
     /// and refuses the cluster (exit 3) unless the node's self-test passes.
     #[arg(long, value_enum, value_name = "BACKEND")]
     pub backend: Option<Backend>,

@@ -784,8 +784,9 @@ pub fn doctor(ctx: &Context, args: &crate::cli::DoctorArgs) -> Result<SlurmDocto
         format!("--error={}", err.display()),
     ];
     sbatch.extend(args.sbatch_args.iter().cloned());
+    sbatch.push(format!("--wrap={wrap}"));
     ctx.printer.note("submitting the self-test as a Slurm job and waiting for it");
-    let job_id = slurm.submit_wait(&sbatch, &wrap, DOCTOR_WAIT)?;
+    let job_id = slurm.submit_and_wait(&sbatch, DOCTOR_WAIT)?;
     let report =
         std::fs::read_to_string(&out).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(t.trim()).ok());
     let stderr_tail = || {

@@ -83,18 +83,29 @@ impl Slurm {
         })
     }
 
-    /// `sbatch --wait ... --wrap CMD`: submit and block until the job ends
-    /// (or `timeout`); the job id.
-    pub fn submit_wait(&self, args: &[String], wrap: &str, timeout: Duration) -> Result<String, ScaleError> {
-        let mut all = vec!["--parsable".to_string(), "--wait".to_string()];
-        all.extend(args.iter().cloned());
-        all.push(format!("--wrap={wrap}"));
-        let out = run_for(&self.sbatch, &all[..], timeout)?;
-        parse_job_id(out.lines().next().unwrap_or("")).ok_or_else(|| ScaleError::SchedulerCommand {
-            command: format!("{} --parsable --wait ...", self.sbatch.display()),
-            status: "no job id".into(),
-            stderr: out,
-        })
+    /// Whether job `id` (any of its tasks) is still in the queue.
+    pub fn in_queue(&self, id: &str) -> Result<bool, ScaleError> {
+        let out = run(&self.squeue, &["--noheader", "--me", "--format=%A"][..])?;
+        Ok(out.lines().any(|l| l.trim() == id))
+    }
+
+    /// Submit, then poll the queue until the job has left it (or `timeout`):
+    /// quicker than `sbatch --wait`, whose polling backs off to 30 s.
+    pub fn submit_and_wait(&self, args: &[String], timeout: Duration) -> Result<String, ScaleError> {
+        let id = self.submit_args(args)?;
+        let start = std::time::Instant::now();
+        while self.in_queue(&id)? {
+            if start.elapsed() > timeout {
+                let _ = self.cancel(std::slice::from_ref(&id));
+                return Err(ScaleError::SchedulerCommand {
+                    command: format!("job {id}"),
+                    status: format!("still queued or running after {}s, cancelled", timeout.as_secs()),
+                    stderr: String::new(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        Ok(id)
     }
 
     /// The queued and running tasks of these jobs (finished ones are gone).
@@ -127,12 +138,8 @@ impl Slurm {
 /// One Slurm command with a deadline, its stdout; failures carry the
 /// command and stderr (the engine's runner does exactly this).
 fn run<S: AsRef<str>>(program: &Path, args: &[S]) -> Result<String, ScaleError> {
-    run_for(program, args, QUICK)
-}
-
-fn run_for<S: AsRef<str>>(program: &Path, args: &[S], timeout: Duration) -> Result<String, ScaleError> {
     let runner = crate::engine::Engine::new(program.to_path_buf());
-    match runner.run(args.iter().map(|a| a.as_ref()), timeout) {
+    match runner.run(args.iter().map(|a| a.as_ref()), QUICK) {
         Ok(out) => Ok(out.stdout),
         Err(EngineError::Command { command, status, stderr }) => {
             Err(ScaleError::SchedulerCommand { command, status, stderr })

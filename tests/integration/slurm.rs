@@ -254,6 +254,10 @@ fn cancel_mid_run_leaves_no_container_and_resume_completes_exactly_the_missing()
     for l in std::fs::read_to_string(&shard0).expect("shard 0").lines() {
         serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
     }
+    // The worker itself saw the SIGTERM, removed its containers and exited 143.
+    let events = std::fs::read_to_string(run.join("shards/00000.events.jsonl")).expect("events");
+    let last: Value = serde_json::from_str(events.lines().last().expect("an event")).expect("event JSON");
+    assert_eq!((last["event"].as_str(), last["exit_code"].as_i64()), (Some("end"), Some(143)), "{events}");
     let st = status(&run);
     let states: Vec<&str> =
         st["shards"].as_array().expect("shards").iter().map(|s| s["state"].as_str().unwrap_or("")).collect();
