@@ -155,9 +155,12 @@ fn copy_strategies(rd: &RunDir, paths: &[PathBuf]) -> Result<Vec<Entry>> {
     let mut out = Vec::with_capacity(paths.len());
     for (i, p) in paths.iter().enumerate() {
         let path = p.display().to_string();
-        let Ok(bytes) = crate::fsread::read_regular(p, run::MAX_STRATEGY_BYTES) else {
-            out.push(Entry { path, copy: None, sha256: None });
-            continue;
+        let bytes = match crate::fsread::read_regular(p, run::MAX_STRATEGY_BYTES) {
+            Ok(b) => b,
+            Err(e) => {
+                out.push(Entry { path, copy: None, sha256: None, unreadable: Some(e.to_string()) });
+                continue;
+            }
         };
         let copy = RunDir::copy_path(i, p);
         let abs = rd.root.join(&copy);
@@ -165,7 +168,7 @@ fn copy_strategies(rd: &RunDir, paths: &[PathBuf]) -> Result<Vec<Entry>> {
             std::fs::create_dir_all(parent).map_err(|e| internal("creating the strategy copies", e))?;
         }
         std::fs::write(&abs, &bytes).map_err(|e| internal("copying the strategies", e))?;
-        out.push(Entry { path, copy: Some(copy), sha256: Some(host::hex_sha256(&bytes)) });
+        out.push(Entry { path, copy: Some(copy), sha256: Some(host::hex_sha256(&bytes)), unreadable: None });
     }
     Ok(out)
 }
@@ -666,10 +669,14 @@ fn work(
 }
 
 /// The copy to run, checked against the hash taken at submit time; an entry
-/// without a copy (unreadable then) runs from its path, and fails as a
-/// local batch would.
+/// without a copy (unreadable then) is its error, never a run of the file
+/// as it is now.
 fn runnable(rd: &RunDir, e: &Entry) -> Result<PathBuf, Error> {
-    let (Some(copy), Some(sha)) = (&e.copy, &e.sha256) else { return Ok(PathBuf::from(&e.path)) };
+    let (Some(copy), Some(sha)) = (&e.copy, &e.sha256) else {
+        let why = e.unreadable.clone().unwrap_or_else(|| "no copy in the run directory".into());
+        let source = std::io::Error::other(format!("unreadable when the batch was submitted: {why}"));
+        return Err(InputError::Strategy { path: PathBuf::from(&e.path), source }.into());
+    };
     let abs = rd.root.join(copy);
     let bytes = crate::fsread::read_regular(&abs, run::MAX_STRATEGY_BYTES)
         .map_err(|source| InputError::Strategy { path: abs.clone(), source })?;

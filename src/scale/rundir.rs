@@ -109,11 +109,14 @@ pub struct Entry {
     /// As given to `submit`: the path every result line carries.
     pub path: String,
     /// The copy the worker runs, relative to the run directory; `None` when
-    /// the file could not be read at submit time (the worker then reports
-    /// the same error line a local batch would).
+    /// the file could not be read at submit time: the worker then writes
+    /// its error line and runs nothing (not even the file as it is now).
     pub copy: Option<String>,
     /// sha256 of the file's bytes as copied.
     pub sha256: Option<String>,
+    /// Why it could not be read at submit time.
+    #[serde(default)]
+    pub unreadable: Option<String>,
 }
 
 impl Manifest {
@@ -308,7 +311,7 @@ mod tests {
     use super::*;
 
     fn entry(p: &str) -> Entry {
-        Entry { path: p.into(), copy: None, sha256: None }
+        Entry { path: p.into(), copy: None, sha256: None, unreadable: None }
     }
 
     #[test]

@@ -292,12 +292,16 @@ fn a_worker_refuses_a_strategy_changed_after_submit_and_runs_each_strategy_once(
     std::fs::create_dir(&dir).expect("mkdir");
     write(&dir, "a_ok.py", &format!("x = 1{TRIVIAL_TAIL}"));
     write(&dir, "b_changed.py", &format!("x = 2{TRIVIAL_TAIL}"));
+    // Over the 1 MiB limit at submit time: no copy, an error line, never a
+    // run of the file as it is later.
+    let huge = write(&dir, "c_huge.py", &format!("# {}\n", "x".repeat(1 << 20)));
     let run = run_dir(&tmp);
     let _cancel = Cancel(run.clone());
     // Held: Slurm never starts it; the worker runs here, by hand.
     let sub = submit(&dir, &run, &["--sbatch-arg=--hold"]);
     assert_eq!(sub["shards"], serde_json::json!([0]));
     std::fs::write(run.join("strategies/00001/b_changed.py"), "import os\n").expect("tamper");
+    std::fs::write(&huge, format!("x = 3{TRIVIAL_TAIL}")).expect("shrink");
     let worker = || {
         let out =
             bin().args(["batch", "worker", "--run-dir"]).arg(&run).args(["--shard", "0"]).output().expect("worker");
@@ -310,9 +314,12 @@ fn a_worker_refuses_a_strategy_changed_after_submit_and_runs_each_strategy_once(
     assert_eq!(lines[1]["status"], "error");
     let msg = lines[1]["error"]["message"].as_str().unwrap_or("");
     assert!(msg.contains("changed since the batch was submitted"), "{msg}");
+    assert_eq!(lines[2]["status"], "error");
+    let msg = lines[2]["error"]["message"].as_str().unwrap_or("");
+    assert!(msg.contains("unreadable when the batch was submitted"), "{msg}");
     worker();
     let shard = std::fs::read_to_string(run.join("shards/00000.jsonl")).expect("shard");
-    assert_eq!(shard.lines().count(), 2, "a second worker run adds nothing: {shard}");
+    assert_eq!(shard.lines().count(), 3, "a second worker run adds nothing: {shard}");
     let bad = bin().args(["batch", "worker", "--run-dir"]).arg(&run).args(["--shard", "7"]).output().expect("worker");
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     run_ok(&["batch", "cancel"], &[&run]);
