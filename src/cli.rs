@@ -33,7 +33,8 @@ far valid). A strategy file named like a subcommand (`submit`, `status`,
 const SUBMIT_EXAMPLES: &str = "\
 Examples:
   finsandbox batch submit --backend slurm strategies/ --data /shared/market.parquet \\
-      --run-dir /shared/runs/R1 --shard-size 50 --array-parallel 32 --sbatch-arg=--partition=research
+      --run-dir /shared/runs/R1 --shard-size 50 --array-parallel 32 \\
+      --sbatch-arg=--partition=research
   finsandbox batch status /shared/runs/R1
   finsandbox batch collect /shared/runs/R1 --out results.jsonl
   finsandbox batch cancel /shared/runs/R1
