@@ -52,6 +52,42 @@ _finsandbox() {
             finsandbox,validate)
                 cmd="finsandbox__subcmd__validate"
                 ;;
+            finsandbox__subcmd__batch,cancel)
+                cmd="finsandbox__subcmd__batch__subcmd__cancel"
+                ;;
+            finsandbox__subcmd__batch,collect)
+                cmd="finsandbox__subcmd__batch__subcmd__collect"
+                ;;
+            finsandbox__subcmd__batch,help)
+                cmd="finsandbox__subcmd__batch__subcmd__help"
+                ;;
+            finsandbox__subcmd__batch,status)
+                cmd="finsandbox__subcmd__batch__subcmd__status"
+                ;;
+            finsandbox__subcmd__batch,submit)
+                cmd="finsandbox__subcmd__batch__subcmd__submit"
+                ;;
+            finsandbox__subcmd__batch,worker)
+                cmd="finsandbox__subcmd__batch__subcmd__worker"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,cancel)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__cancel"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,collect)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__collect"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,help)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__help"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,status)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__status"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,submit)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__submit"
+                ;;
+            finsandbox__subcmd__batch__subcmd__help,worker)
+                cmd="finsandbox__subcmd__batch__subcmd__help__subcmd__worker"
+                ;;
             finsandbox__subcmd__config,help)
                 cmd="finsandbox__subcmd__config__subcmd__help"
                 ;;
@@ -142,6 +178,21 @@ _finsandbox() {
             finsandbox__subcmd__help,validate)
                 cmd="finsandbox__subcmd__help__subcmd__validate"
                 ;;
+            finsandbox__subcmd__help__subcmd__batch,cancel)
+                cmd="finsandbox__subcmd__help__subcmd__batch__subcmd__cancel"
+                ;;
+            finsandbox__subcmd__help__subcmd__batch,collect)
+                cmd="finsandbox__subcmd__help__subcmd__batch__subcmd__collect"
+                ;;
+            finsandbox__subcmd__help__subcmd__batch,status)
+                cmd="finsandbox__subcmd__help__subcmd__batch__subcmd__status"
+                ;;
+            finsandbox__subcmd__help__subcmd__batch,submit)
+                cmd="finsandbox__subcmd__help__subcmd__batch__subcmd__submit"
+                ;;
+            finsandbox__subcmd__help__subcmd__batch,worker)
+                cmd="finsandbox__subcmd__help__subcmd__batch__subcmd__worker"
+                ;;
             finsandbox__subcmd__help__subcmd__config,init)
                 cmd="finsandbox__subcmd__help__subcmd__config__subcmd__init"
                 ;;
@@ -230,7 +281,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__batch)
-            opts="-j -q -h --data --jobs --out --resume --fail-fast --skip-screening --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help"
+            opts="-j -q -h --data --jobs --out --resume --fail-fast --skip-screening --config --image --memory --cpus --timeout --start --end --runtime --metrics-textfile --audit-log --metrics-listen --json --quiet --engine --help submit status collect cancel worker help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +344,274 @@ _finsandbox() {
                     return 0
                     ;;
                 --metrics-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__cancel)
+            opts="-q -h --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__collect)
+            opts="-q -h --out --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help)
+            opts="submit status collect cancel worker help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__help__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__status)
+            opts="-q -h --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__submit)
+            opts="-j -q -h --backend --data --run-dir --resume --shard-size --array-parallel --jobs --sbatch-arg --skip-screening --config --image --memory --cpus --timeout --start --end --runtime --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -W "slurm" -- "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --array-parallel)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sbatch-arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --end)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__batch__subcmd__worker)
+            opts="-q -h --run-dir --shard --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -566,7 +885,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__doctor)
-            opts="-q -h --runtime --config --json --quiet --engine --help"
+            opts="-q -h --runtime --config --backend --sbatch-arg --json --quiet --engine --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +896,14 @@ _finsandbox() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "slurm" -- "${cur}"))
+                    return 0
+                    ;;
+                --sbatch-arg)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -794,8 +1121,78 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help__subcmd__batch)
-            opts=""
+            opts="submit status collect cancel worker"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__batch__subcmd__worker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

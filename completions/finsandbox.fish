@@ -30,7 +30,7 @@ complete -c finsandbox -n "__fish_finsandbox_needs_command" -s q -l quiet -d 'Pr
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -s V -l version -d 'Print version'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
-complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each'
+complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each. `batch submit|status|collect|cancel` hand the batch to Slurm'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "validate" -d 'Screen strategy sources (tree-sitter, allow-list) without running them'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "cleanup" -d 'Remove containers left behind by runs that died (only ours, by label)'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "doctor" -d 'Check the engine, image and profile, and run the escape self-test on each runtime'
@@ -66,27 +66,79 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l self-test
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s h -l help -d 'Print help'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l data -d 'Market data: a Parquet file in long layout, or a directory of tables' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s j -l jobs -d 'Containers at a time (default: the number of CPUs)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l out -d 'Append one JSON line per strategy to this file (safe with concurrent writers)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l config -d 'Config file' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l image -d 'Sandbox image' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l memory -d 'Memory limit per container, e.g. `512m`' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l cpus -d 'CPU limit per container' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l start -d '`start_date` as strategies see it (YYYY-MM-DD; default: the data\'s first date)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l end -d '`end_date` as strategies see it (YYYY-MM-DD; default: the data\'s last date)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l metrics-textfile -d 'After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom` (node_exporter\'s textfile collector; config `metrics.textfile_dir`)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l audit-log -d 'Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l metrics-listen -d 'Also serve the metrics live at `http://ADDR/metrics` while the batch runs (loopback only)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l resume -d 'Skip strategies whose (source, data, effective config) already have a line in `--out`'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l fail-fast -d 'Stop starting new strategies after the first one that is not `ok`'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l skip-screening -d 'Skip source screening (to test the container layer); recorded in every result'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l data -d 'Market data: a Parquet file in long layout, or a directory of tables' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s j -l jobs -d 'Containers at a time (default: the number of CPUs)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l out -d 'Append one JSON line per strategy to this file (safe with concurrent writers)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l config -d 'Config file' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l image -d 'Sandbox image' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l memory -d 'Memory limit per container, e.g. `512m`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l cpus -d 'CPU limit per container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l start -d '`start_date` as strategies see it (YYYY-MM-DD; default: the data\'s first date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l end -d '`end_date` as strategies see it (YYYY-MM-DD; default: the data\'s last date)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l metrics-textfile -d 'After the run, update the counters in DIR and rewrite `DIR/finsandbox.prom` (node_exporter\'s textfile collector; config `metrics.textfile_dir`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l audit-log -d 'Append one JSON line per run (provenance, verdict, user, host) to FILE (config `audit.log`)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l metrics-listen -d 'Also serve the metrics live at `http://ADDR/metrics` while the batch runs (loopback only)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l resume -d 'Skip strategies whose (source, data, effective config) already have a line in `--out`'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l fail-fast -d 'Stop starting new strategies after the first one that is not `ok`'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l skip-screening -d 'Skip source screening (to test the container layer); recorded in every result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "submit" -d 'Shard the strategies and submit them as a Slurm job array (or resubmit what has no result)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "status" -d 'Per shard: pending, running, done or failed, and how many strategies are done'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "collect" -d 'Merge the shards\' lines: one per strategy, in input order. Exit 5 when some are missing'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "cancel" -d 'Cancel the run\'s jobs (`scancel`), then remove every container of the run left on this host'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "worker" -d 'One shard on this node\'s engine: what each array task runs'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l backend -d 'The scheduler' -r -f -a "slurm\t''"
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l data -d 'Market data (on a file system every node shares)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l run-dir -d 'A new run directory (on a file system every node shares)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l resume -d 'Resubmit the shards of this run directory that are neither done nor queued; only strategies without a result line run' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l shard-size -d 'Strategies per array task' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l array-parallel -d 'Array tasks running at once (`--array=...%N`; default: as many as Slurm allows)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -s j -l jobs -d 'Containers at a time in each array task' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l sbatch-arg -d 'An extra `sbatch` argument (repeatable), e.g. `--sbatch-arg=--partition=research`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l config -d 'Config file' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l image -d 'Sandbox image' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l memory -d 'Memory limit per container, e.g. `512m` (the job\'s `--mem` covers it)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l cpus -d 'CPU limit per container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l start -d '`start_date` as strategies see it (YYYY-MM-DD)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l end -d '`end_date` as strategies see it (YYYY-MM-DD)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l runtime -d 'OCI runtime registered with the engine, e.g. `runsc`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l skip-screening -d 'Skip source screening; recorded in every result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from submit" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from status" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from collect" -l out -d 'Write the lines here (default: stdout)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from collect" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from collect" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from cancel" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -l run-dir -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -l shard -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from worker" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "submit" -d 'Shard the strategies and submit them as a Slurm job array (or resubmit what has no result)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "status" -d 'Per shard: pending, running, done or failed, and how many strategies are done'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "collect" -d 'Merge the shards\' lines: one per strategy, in input order. Exit 5 when some are missing'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel the run\'s jobs (`scancel`), then remove every container of the run left on this host'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "worker" -d 'One shard on this node\'s engine: what each array task runs'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand validate" -l format -d 'Output format (`--json` is the same as `--format json`)' -r -f -a "text\t''
 json\t''
 sarif\t''"
@@ -105,6 +157,8 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s q -l q
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand cleanup" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l runtime -d 'Test only these runtimes (default: every runtime the engine offers)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l config -d 'Config file (limits and profile used for the self-test)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l backend -d 'Run the checks on a compute node instead: `slurm` submits them as a job (output in the working directory, which nodes must share) and refuses the cluster (exit 3) unless the node\'s self-test passes' -r -f -a "slurm\t''"
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l sbatch-arg -d 'An extra `sbatch` argument for that job (repeatable), e.g. `--sbatch-arg=--partition=research`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand doctor" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
@@ -228,7 +282,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fi
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "man" -d 'The man page (roff) on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand generate; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "exec" -d 'Run one strategy in the sandbox and report the result'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "batch" -d 'Run many strategies: screened first, then `--jobs` containers at a time, one JSON line each. `batch submit|status|collect|cancel` hand the batch to Slurm'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "validate" -d 'Screen strategy sources (tree-sitter, allow-list) without running them'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "cleanup" -d 'Remove containers left behind by runs that died (only ours, by label)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "doctor" -d 'Check the engine, image and profile, and run the escape self-test on each runtime'
@@ -239,6 +293,11 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fi
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "seccomp" -d 'Show the embedded seccomp profile (for auditors)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and not __fish_seen_subcommand_from exec batch validate cleanup doctor data image config k8s seccomp generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "submit" -d 'Shard the strategies and submit them as a Slurm job array (or resubmit what has no result)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "status" -d 'Per shard: pending, running, done or failed, and how many strategies are done'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "collect" -d 'Merge the shards\' lines: one per strategy, in input order. Exit 5 when some are missing'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "cancel" -d 'Cancel the run\'s jobs (`scancel`), then remove every container of the run left on this host'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from batch" -f -a "worker" -d 'One shard on this node\'s engine: what each array task runs'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "sample" -d 'Write a deterministic synthetic dataset (a directory: daily prices, monthly revenue, quarterly fundamentals)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from data" -f -a "import" -d 'Convert a long CSV (date,symbol,fields...) to Parquet'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "build" -d 'Build the sandbox image (skipped when a current one exists, unless --force)'

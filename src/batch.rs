@@ -105,7 +105,7 @@ impl ResumeIndex {
 
 /// A strategy that could not even be read: the line says so, in the shape
 /// of `exec --json`'s error document, with the path.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ErrorLine {
     pub schema_version: u32,
     pub status: &'static str,
@@ -115,27 +115,27 @@ pub struct ErrorLine {
     pub strategy: PathOnly,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ErrorBody {
     pub kind: &'static str,
     pub message: String,
     pub hint: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PathOnly {
     pub path: String,
 }
 
 /// One strategy's outcome.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Line {
     Result(Box<RunResult>),
     Error(ErrorLine),
 }
 
 impl Line {
-    fn error(path: &Path, e: &Error) -> Line {
+    pub fn error(path: &Path, e: &Error) -> Line {
         Line::Error(ErrorLine {
             schema_version: crate::printer::SCHEMA_VERSION,
             status: "error",
@@ -144,6 +144,17 @@ impl Line {
             exit_code: e.exit_code(),
             strategy: PathOnly { path: path.display().to_string() },
         })
+    }
+
+    /// The same line naming another path: a scheduled batch's worker runs
+    /// a copy and reports the strategy by the path it was submitted as.
+    pub fn with_path(&self, path: &str) -> Line {
+        let mut line = self.clone();
+        match &mut line {
+            Line::Result(r) => r.strategy.path = path.to_string(),
+            Line::Error(e) => e.strategy.path = path.to_string(),
+        }
+        line
     }
 
     pub fn to_json(&self) -> String {

@@ -16,6 +16,8 @@ pub mod code {
     pub const USAGE: i32 = 2;
     pub const ENGINE: i32 = 3;
     pub const INPUT: i32 = 4;
+    /// `batch collect`: some strategies of the run have no result yet.
+    pub const INCOMPLETE: i32 = 5;
     pub const STRATEGY_ERROR: i32 = 10;
     pub const REJECTED: i32 = 11;
     pub const TIMEOUT: i32 = 12;
@@ -43,6 +45,8 @@ pub enum Error {
     /// for it (`k8s render`: a rejected strategy is never rendered).
     #[error("strategy `{path}` was rejected by screening: {}", findings.join("; "))]
     Rejected { path: PathBuf, findings: Vec<String> },
+    #[error("{0}")]
+    Scale(#[from] ScaleError),
 
     #[error("interrupted by {name}")]
     Interrupted { name: &'static str, code: i32 },
@@ -58,6 +62,7 @@ impl Error {
             Error::Engine(_) => code::ENGINE,
             Error::Input(_) => code::INPUT,
             Error::Rejected { .. } => code::REJECTED,
+            Error::Scale(e) => e.exit_code(),
             Error::Interrupted { code, .. } => *code,
             Error::Internal(_) => code::INTERNAL,
         }
@@ -70,6 +75,7 @@ impl Error {
             Error::Engine(e) => e.hint(),
             Error::Input(e) => e.hint(),
             Error::Rejected { .. } => Some("`finsandbox validate` shows every finding with its line".into()),
+            Error::Scale(e) => e.hint(),
             _ => None,
         }
     }
@@ -81,6 +87,7 @@ impl Error {
             Error::Engine(_) => "engine_error",
             Error::Input(_) => "input_error",
             Error::Rejected { .. } => "rejected",
+            Error::Scale(_) => "scale_error",
             Error::Interrupted { .. } => "interrupted",
             Error::Internal(_) => "internal_error",
         }
@@ -225,6 +232,66 @@ impl InputError {
             InputError::Data { .. } => {
                 Some("--data takes a Parquet file in long layout: columns `date`, `symbol` and numeric fields".into())
             }
+            _ => None,
+        }
+    }
+}
+
+/// Batches handed to a scheduler (`batch submit|status|collect|cancel`):
+/// the scheduler's commands, the run directory, and what changed under it.
+#[derive(Debug, thiserror::Error)]
+pub enum ScaleError {
+    #[error("no scheduler: `{name}` was not found on PATH")]
+    SchedulerNotFound { name: String },
+
+    #[error("`{command}` failed ({status}){}", fmt_stderr(stderr))]
+    SchedulerCommand { command: String, status: String, stderr: String },
+
+    #[error("`{path}` is not a finsandbox run directory: {message}")]
+    NotRunDir { path: PathBuf, message: String },
+
+    #[error("run directory `{path}` already exists and is not empty")]
+    RunDirExists { path: PathBuf },
+
+    #[error("{what} `{path}` changed since the batch was submitted (sha256 {expected}, now {found})")]
+    Changed { what: &'static str, path: String, expected: String, found: String },
+
+    #[error("shard {shard} does not exist: the run has {shards} shard(s)")]
+    NoShard { shard: usize, shards: usize },
+
+    #[error("{missing} of {total} strategies have no result yet")]
+    Incomplete { missing: usize, total: usize, run_dir: PathBuf },
+}
+
+impl ScaleError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ScaleError::SchedulerNotFound { .. } | ScaleError::SchedulerCommand { .. } => code::ENGINE,
+            ScaleError::NotRunDir { .. } | ScaleError::Changed { .. } => code::INPUT,
+            ScaleError::RunDirExists { .. } | ScaleError::NoShard { .. } => code::USAGE,
+            ScaleError::Incomplete { .. } => code::INCOMPLETE,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ScaleError::SchedulerNotFound { .. } => Some(
+                "run on a Slurm login node, or put Slurm's commands (`sbatch`, `squeue`, `scancel`) on PATH".into(),
+            ),
+            ScaleError::RunDirExists { path } => Some(format!(
+                "resubmit what has no result with `finsandbox batch submit --resume {}`, or choose another --run-dir",
+                path.display()
+            )),
+            ScaleError::NotRunDir { .. } => {
+                Some("give the directory `finsandbox batch submit --run-dir DIR` created".into())
+            }
+            ScaleError::Changed { .. } => Some(
+                "a run only ever scores what was submitted: submit the changed files as a new run".into(),
+            ),
+            ScaleError::Incomplete { run_dir, .. } => Some(format!(
+                "`finsandbox batch status {0}` shows the unfinished shards; `finsandbox batch submit --resume {0}` runs them",
+                run_dir.display()
+            )),
             _ => None,
         }
     }

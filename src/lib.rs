@@ -7,6 +7,8 @@
 //!   `report`; the `printer` renders what a command returns.
 //! * `cleanup` and `selftest` use the engine beside the pipeline; `k8s`
 //!   renders the same protections as Kubernetes objects instead of running.
+//! * `scale` hands a batch to a scheduler (Slurm): run directory, shards,
+//!   the batch script; each array task is an ordinary `batch`.
 //! * `observe` is what `exec`, `batch` and `cleanup` report beside their
 //!   output: `metrics` (counters merged under a lock into node_exporter's
 //!   textfile format), `metrics_server` (`batch --metrics-listen`), `audit`
@@ -39,6 +41,7 @@ pub mod printer;
 pub mod report;
 pub mod run;
 pub mod sample;
+pub mod scale;
 pub mod score;
 pub mod screen;
 pub mod seccomp;

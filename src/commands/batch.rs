@@ -22,6 +22,8 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let mut reporter = Reporter::open(&observe_to, live)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
     let strategies = strategies(args)?;
+    // Required by clap whenever no subcommand is given.
+    let data = args.data.clone().ok_or_else(|| Error::Internal("`--data` is required".into()))?;
     let (resume, mut out) = open_output(args)?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     if args.skip_screening {
@@ -32,7 +34,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         strategies,
         request: run::Request {
             strategy: std::path::Path::new(""),
-            data: &args.data,
+            data: &data,
             settings: &settings,
             engine: &engine,
             signal,
@@ -41,6 +43,7 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
             start: args.start.clone(),
             end: args.end.clone(),
             runtime_policy: true,
+            batch_run: None,
         },
         jobs,
         fail_fast: args.fail_fast,

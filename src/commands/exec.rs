@@ -72,6 +72,7 @@ fn run_once(
         start: args.start.clone(),
         end: args.end.clone(),
         runtime_policy: !args.no_runtime_policy,
+        batch_run: None,
     };
     run::run(&request)
 }

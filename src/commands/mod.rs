@@ -20,6 +20,7 @@ mod exec;
 mod generate;
 mod image;
 mod k8s;
+mod scale;
 mod validate;
 
 /// What every command may use: the arguments, the environment (read once,
@@ -42,9 +43,13 @@ pub fn dispatch(ctx: &Context) -> Result<i32> {
             }
             print(ctx, &r)
         }
-        Command::Batch(args) => batch::batch(ctx, args),
+        Command::Batch(args) => match &args.action {
+            Some(action) => scale::dispatch(ctx, action),
+            None => batch::batch(ctx, args),
+        },
         Command::Validate(args) => print(ctx, &validate::validate(ctx, args)?),
         Command::Cleanup(args) => print(ctx, &cleanup::cleanup(ctx, args)?),
+        Command::Doctor(args) if args.backend.is_some() => print(ctx, &scale::doctor(ctx, args)?),
         Command::Doctor(args) => print(ctx, &doctor::doctor(ctx, args)?),
         Command::Data(DataCommand::Sample { out, symbols, years, finlab }) => {
             report(ctx, &data::sample(out, *symbols, *years, *finlab)?)

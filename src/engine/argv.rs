@@ -34,6 +34,9 @@ pub mod label {
     pub const VERSION: &str = "finsandbox.version";
     /// Set with `--keep-container`: only `cleanup --all` removes it.
     pub const KEEP: &str = "finsandbox.keep";
+    /// The run id of the scheduled batch (`batch submit`) the container
+    /// belongs to: what `batch cancel` reaps by.
+    pub const BATCH_RUN: &str = "finsandbox.batch-run";
 }
 /// Open files per process: enough for pandas/pyarrow, small enough to stop fd floods.
 pub const NOFILE: u64 = 1024;
@@ -73,6 +76,8 @@ pub struct RunSpec {
     /// strategy is sent (a batch slot's next container waits for the current
     /// strategy); added to the in-container backstop. 0 for a single run.
     pub hold_seconds: u64,
+    /// The scheduled batch this run is part of (a `batch worker`), if any.
+    pub batch_run: Option<String>,
 }
 
 impl RunSpec {
@@ -126,6 +131,9 @@ pub fn labels(s: &Settings, spec: &RunSpec) -> BTreeMap<&'static str, String> {
     ]);
     if !s.cleanup_on_exit {
         l.insert(label::KEEP, "true".to_string());
+    }
+    if let Some(b) = &spec.batch_run {
+        l.insert(label::BATCH_RUN, b.clone());
     }
     l
 }
@@ -251,6 +259,7 @@ mod tests {
             seccomp_file: Some(PathBuf::from("/proj/seccomp/finsandbox.json")),
             startup_cpus: None,
             hold_seconds: 0,
+            batch_run: None,
         }
     }
 
@@ -420,6 +429,14 @@ mod tests {
         assert!(!values(&args(&settings()), "--label").iter().any(|l| l.starts_with("finsandbox.keep")));
         let s = Settings { cleanup_on_exit: false, ..settings() };
         assert!(values(&args(&s), "--label").contains(&"finsandbox.keep=true".to_string()));
+    }
+
+    #[test]
+    fn a_scheduled_batch_labels_its_containers_with_its_run_id() {
+        assert!(!values(&args(&settings()), "--label").iter().any(|l| l.starts_with("finsandbox.batch-run")));
+        let sp = RunSpec { batch_run: Some("r1".into()), ..spec() };
+        let a: Vec<String> = run_args(&settings(), &sp).iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        assert!(values(&a, "--label").contains(&"finsandbox.batch-run=r1".to_string()));
     }
 
     #[test]

@@ -16,6 +16,7 @@ fn result(status: Status, container: bool) -> RunResult {
         start: None,
         end: None,
         runtime_policy: true,
+        batch_run: None,
     };
     let screening = crate::report::ScreeningInfo { skipped: false, findings: Vec::new(), elapsed_ms: 0.0 };
     let mut r = crate::run::rejected(&req, "x = 1\n", screening);

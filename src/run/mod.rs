@@ -61,6 +61,9 @@ pub struct Request<'a> {
     /// The in-interpreter audit-hook layer (on unless `--no-runtime-policy`,
     /// which is recorded in the result).
     pub runtime_policy: bool,
+    /// The scheduled batch (`batch worker`) the run belongs to: labelled on
+    /// its container, so `batch cancel` can reap it.
+    pub batch_run: Option<String>,
 }
 
 /// The code that runs (and is screened) and the host's notes on it: a
@@ -92,6 +95,7 @@ impl Request<'_> {
             start: self.start.clone(),
             end: self.end.clone(),
             runtime_policy: self.runtime_policy,
+            batch_run: self.batch_run.clone(),
         }
     }
 }
@@ -225,6 +229,7 @@ fn run_spec(req: &Request, data: &crate::data::DataInfo, seccomp_file: Option<Pa
         seccomp_file,
         startup_cpus: None,
         hold_seconds: 0,
+        batch_run: req.batch_run.clone(),
     }
 }
 

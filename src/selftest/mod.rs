@@ -62,6 +62,7 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
         end: None,
         // The canary probes the layers below the runtime policy.
         runtime_policy: false,
+        batch_run: None,
     };
     let result = match crate::run::run(&request) {
         Ok(r) => r,

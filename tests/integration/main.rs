@@ -21,5 +21,6 @@ mod sandbox;
 mod scoring;
 mod screening;
 mod selftest;
+mod slurm;
 mod support;
 mod warmup;
