@@ -42,7 +42,7 @@ pub use file::{
     MAX_CONFIG_BYTES, SYSTEM_CONFIG,
 };
 pub use layer::{Layer, Overrides};
-pub use validate::parse_size;
+pub use validate::{parse_size, K8S_GAP_IDS};
 
 /// The default image tag; bumped with [`crate::image::RECIPE_VERSION`].
 pub const DEFAULT_IMAGE: &str = "finsandbox-runtime:1";

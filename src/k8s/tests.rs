@@ -572,3 +572,9 @@ fn snapshot_of_a_single_strategy() {
 fn snapshot_of_a_batch() {
     insta::assert_snapshot!(snapshot_text(&batch_with(&Options { parallelism: Some(2), ..options() })));
 }
+
+#[test]
+fn the_config_knows_exactly_the_gaps_the_renderer_defines() {
+    let defined: Vec<&str> = gaps::ALL.iter().map(|g| g.id).collect();
+    assert_eq!(defined, crate::config::K8S_GAP_IDS, "config::K8S_GAP_IDS and k8s::gaps::ALL must list the same ids");
+}
