@@ -269,10 +269,13 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
         return Ok(finish(summary, started));
     }
     let pre = run::preflight(req, req.settings.sweep_on_start)?;
-    run_slots(b, &todo, &data, &pre, &mut summary, on_line)?;
+    let ran = run_slots(b, &todo, &data, &pre, &mut summary, on_line);
+    // A signal comes first: what failed after it (an engine call the same
+    // signal ended, under Slurm's `scancel`) is its consequence.
     if req.signal.load(Ordering::SeqCst) != 0 {
         return Err(run::interrupted_by(req.signal.load(Ordering::SeqCst)));
     }
+    ran?;
     Ok(finish(summary, started))
 }
 
@@ -308,11 +311,20 @@ fn run_slots(
                 if stop.load(Ordering::SeqCst) || req.signal.load(Ordering::SeqCst) != 0 {
                     return;
                 }
-                let Some(path) = todo.get(next.fetch_add(1, Ordering::SeqCst)) else { return };
+                let ticket = next.fetch_add(1, Ordering::SeqCst);
+                let Some(path) = todo.get(ticket) else { return };
+                permits.queue(ticket);
                 let taken = Arc::new(AtomicBool::new(false));
-                let gate =
-                    run::Gate { permits: Arc::clone(permits), halt: Arc::clone(stop), taken: Arc::clone(&taken), hold };
+                let gate = run::Gate {
+                    permits: Arc::clone(permits),
+                    ticket,
+                    halt: Arc::clone(stop),
+                    taken: Arc::clone(&taken),
+                    hold,
+                };
                 let line = slot_line(path, run_one(req, path, data, pre, Some(gate)));
+                // A run that ended before taking its turn leaves the queue.
+                permits.leave(ticket);
                 if !taken.load(Ordering::SeqCst) && stop.load(Ordering::SeqCst) {
                     // Released unused when the batch stopped: not a result.
                     return;

@@ -96,29 +96,53 @@ fn start_pumps(child: &mut engine::RunningContainer, parts: Parts, limit: usize)
     Pumps { out, err, feeder, ready, go: Some(go_tx) }
 }
 
-/// How many strategies of a batch may run at once. A container that has
-/// finished its warm-up waits at READY until it can take one; the batch gives
-/// it back once that strategy's result is known.
+/// How many strategies of a batch may run at once, handed out in input
+/// order. A container that has finished its warm-up waits at READY until it
+/// is the earliest waiting run and a slot is free; the batch gives the slot
+/// back once that strategy's result is known.
 pub struct Permits {
-    free: Mutex<usize>,
+    state: Mutex<PermitState>,
+}
+
+struct PermitState {
+    free: usize,
+    /// Tickets (input positions) of the runs that have not started their
+    /// strategy yet: the smallest goes first.
+    waiting: std::collections::BTreeSet<usize>,
 }
 
 impl Permits {
     pub fn new(n: usize) -> Permits {
-        Permits { free: Mutex::new(n) }
+        Permits { state: Mutex::new(PermitState { free: n, waiting: Default::default() }) }
     }
 
-    fn try_take(&self) -> bool {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        let ok = *free > 0;
+    fn lock(&self) -> std::sync::MutexGuard<'_, PermitState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A run with this ticket is on its way (its container starting).
+    pub fn queue(&self, ticket: usize) {
+        self.lock().waiting.insert(ticket);
+    }
+
+    /// The run no longer waits (it started, failed or was released).
+    pub fn leave(&self, ticket: usize) {
+        self.lock().waiting.remove(&ticket);
+    }
+
+    fn try_take(&self, ticket: usize) -> bool {
+        let mut st = self.lock();
+        let first = st.waiting.first().is_none_or(|t| *t == ticket);
+        let ok = st.free > 0 && first;
         if ok {
-            *free -= 1;
+            st.free -= 1;
+            st.waiting.remove(&ticket);
         }
         ok
     }
 
     pub fn give_back(&self) {
-        *self.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.lock().free += 1;
     }
 }
 
@@ -128,6 +152,8 @@ impl Permits {
 /// removed; the run returns an error the batch discards).
 pub struct Gate {
     pub permits: Arc<Permits>,
+    /// This run's place in the input order.
+    pub ticket: usize,
     pub halt: Arc<AtomicBool>,
     /// Set once this run took a permit (the batch then gives it back).
     pub taken: Arc<AtomicBool>,
@@ -141,7 +167,7 @@ impl Gate {
         if self.halt.load(Ordering::SeqCst) {
             return Some(false);
         }
-        if !self.permits.try_take() {
+        if !self.permits.try_take(self.ticket) {
             return None;
         }
         // The batch sets `halt` before it gives a permit back: seen here
@@ -368,5 +394,36 @@ fn pump(mut r: impl Read, mut sink: impl FnMut(&[u8])) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Permits;
+
+    #[test]
+    fn permits_go_in_input_order_and_only_while_free() {
+        let p = Permits::new(1);
+        for t in [0, 1, 2] {
+            p.queue(t);
+        }
+        assert!(!p.try_take(1), "1 waits behind 0");
+        assert!(p.try_take(0));
+        assert!(!p.try_take(1), "no slot free");
+        p.give_back();
+        assert!(!p.try_take(2), "2 waits behind 1");
+        assert!(p.try_take(1));
+    }
+
+    #[test]
+    fn a_run_that_leaves_the_queue_no_longer_blocks_the_next() {
+        let p = Permits::new(2);
+        p.queue(0);
+        p.queue(1);
+        assert!(!p.try_take(1));
+        p.leave(0); // its warm-up failed
+        assert!(p.try_take(1));
+        assert!(p.try_take(7), "an empty queue blocks nobody");
+        assert!(!p.try_take(8), "but slots are still counted");
     }
 }
