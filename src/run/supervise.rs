@@ -107,7 +107,8 @@ pub struct Permits {
 struct PermitState {
     free: usize,
     /// Tickets (input positions) of the runs that have not started their
-    /// strategy yet: the smallest goes first.
+    /// strategy yet: a run may start while fewer runs before it wait than
+    /// slots are free.
     waiting: std::collections::BTreeSet<usize>,
 }
 
@@ -132,8 +133,9 @@ impl Permits {
 
     fn try_take(&self, ticket: usize) -> bool {
         let mut st = self.lock();
-        let first = st.waiting.first().is_none_or(|t| *t == ticket);
-        let ok = st.free > 0 && first;
+        // Earlier runs still waiting keep their claim on the free slots.
+        let ahead = st.waiting.range(..ticket).count();
+        let ok = st.free > ahead;
         if ok {
             st.free -= 1;
             st.waiting.remove(&ticket);
@@ -417,13 +419,26 @@ mod tests {
 
     #[test]
     fn a_run_that_leaves_the_queue_no_longer_blocks_the_next() {
-        let p = Permits::new(2);
+        let p = Permits::new(1);
         p.queue(0);
         p.queue(1);
         assert!(!p.try_take(1));
         p.leave(0); // its warm-up failed
         assert!(p.try_take(1));
+        assert!(!p.try_take(7), "no slot free");
+        p.give_back();
         assert!(p.try_take(7), "an empty queue blocks nobody");
-        assert!(!p.try_take(8), "but slots are still counted");
+    }
+
+    #[test]
+    fn with_slots_for_everyone_ahead_a_later_run_need_not_wait() {
+        let p = Permits::new(3);
+        for t in 0..4 {
+            p.queue(t);
+        }
+        assert!(p.try_take(2), "two wait before it, three slots free");
+        assert!(!p.try_take(3), "0 and 1 still wait ahead of it for the two slots left");
+        assert!(p.try_take(0));
+        assert!(p.try_take(1));
     }
 }
