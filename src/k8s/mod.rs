@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod score;
 pub mod version;
 
 #[cfg(test)]
