@@ -170,7 +170,13 @@ struct Launched {
     position: Option<Vec<u8>>,
 }
 
-fn launch_rendered(source: &str) -> Launched {
+/// The rendered ConfigMap's files and the `/work` the init container wrote.
+struct Ran {
+    cfg: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+fn run_rendered(source: &str) -> Ran {
     let s = strategy(source);
     let o = render(&[&s.path.display().to_string(), "--data-pvc", "market-data", "-o", "json"], Some(ALL_GAPS));
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
@@ -203,15 +209,76 @@ fn launch_rendered(source: &str) -> Launched {
     d.args(c["command"].as_array().expect("command").iter().map(|a| a.as_str().expect("arg")));
     let out = d.output().expect("docker run");
     assert!(out.status.success(), "the launcher exits 0 whatever the strategy did: {}", describe(&out));
+    Ran { cfg, work }
+}
 
-    let frames = std::fs::read(work.path().join("frames")).expect("frames written");
+fn launch_rendered(source: &str) -> Launched {
+    let ran = run_rendered(source);
+    let work = ran.work.path();
+    let frames = std::fs::read(work.join("frames")).expect("frames written");
     let mut dec = finsandbox::harness::Decoder::new(1 << 20, 256 << 20);
     dec.feed(&frames);
     dec.finish();
     assert!(dec.corrupt.is_none(), "{:?}", dec.corrupt);
     let summary = serde_json::from_slice(dec.summary.as_deref().expect("a summary frame")).expect("summary JSON");
-    let exit_code = std::fs::read_to_string(work.path().join("exit-code")).expect("exit code written");
+    let exit_code = std::fs::read_to_string(work.join("exit-code")).expect("exit code written");
     Launched { exit_code: exit_code.trim().to_string(), summary, position: dec.position }
+}
+
+/// `finsandbox k8s score` on the host over what the init container left,
+/// as the Pod's scorer container runs it; the termination message too.
+fn score_rendered(source: &str) -> (Output, Value, String) {
+    let ran = run_rendered(source);
+    let log = ran.work.path().join("termination-log");
+    std::fs::write(&log, "").expect("create");
+    let o = bin()
+        .args(["k8s", "score", "--json", "--work"])
+        .arg(ran.work.path())
+        .arg("--config-dir")
+        .arg(ran.cfg.path())
+        .arg("--data")
+        .arg(crate::support::market())
+        .arg("--termination-log")
+        .arg(&log)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .expect("run finsandbox");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&o)));
+    (o, r, std::fs::read_to_string(&log).expect("termination log"))
+}
+
+#[test]
+fn k8s_score_of_the_rendered_pod_equals_a_local_exec() {
+    let source = std::fs::read_to_string(root().join("examples/momentum.py")).expect("example");
+    let (o, r, log) = score_rendered(&source);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(r["status"], "ok", "{r}");
+    let local = bin()
+        .args(["exec", "examples/momentum.py", "--data", "examples/market.parquet", "--json"])
+        .output()
+        .expect("run finsandbox");
+    assert_eq!(local.status.code(), Some(0), "{}", describe(&local));
+    let local: Value = serde_json::from_slice(&local.stdout).expect("JSON");
+    assert!(r["metrics"].is_object(), "{r}");
+    for key in ["metrics", "backtest", "position"] {
+        assert_eq!(r[key], local[key], "{key} differs from a local exec");
+    }
+    for key in ["strategy_sha256", "data_sha256", "config_sha256"] {
+        assert_eq!(r["provenance"][key], local["provenance"][key], "provenance.{key}");
+    }
+    let t: Value = serde_json::from_str(&log).expect("termination message is JSON");
+    assert_eq!(t["status"], "ok");
+    assert!(log.len() <= 4096, "{}", log.len());
+}
+
+#[test]
+fn k8s_score_of_a_raising_strategy_is_a_strategy_error_with_its_message() {
+    let (o, r, log) = score_rendered("def strategy(data):\n    raise ValueError('boom')\n");
+    assert_eq!(r["status"], "strategy_error", "{r}");
+    assert_eq!(o.status.code(), Some(finsandbox::error::code::STRATEGY_ERROR), "{}", describe(&o));
+    assert!(r["error"]["message"].as_str().is_some_and(|m| m.contains("boom")), "{r}");
+    assert!(r["metrics"].is_null(), "{r}");
+    assert!(log.contains("strategy_error"), "{log}");
 }
 
 #[test]
