@@ -340,6 +340,8 @@ fn score_container(s: &Settings, o: &Options) -> Container {
             "finsandbox".into(),
             "k8s".into(),
             "score".into(),
+            // The log is the result as `exec --json` prints it.
+            "--json".into(),
             "--work".into(),
             WORK_MOUNT.into(),
             "--config-dir".into(),

@@ -174,6 +174,8 @@ struct Launched {
 struct Ran {
     cfg: tempfile::TempDir,
     work: tempfile::TempDir,
+    /// The scorer container's command.
+    score: Vec<String>,
 }
 
 fn run_rendered(source: &str) -> Ran {
@@ -209,7 +211,9 @@ fn run_rendered(source: &str) -> Ran {
     d.args(c["command"].as_array().expect("command").iter().map(|a| a.as_str().expect("arg")));
     let out = d.output().expect("docker run");
     assert!(out.status.success(), "the launcher exits 0 whatever the strategy did: {}", describe(&out));
-    Ran { cfg, work }
+    let score = pod["spec"]["containers"][0]["command"].as_array().expect("command");
+    let score = score.iter().map(|a| a.as_str().expect("arg").to_string()).collect();
+    Ran { cfg, work, score }
 }
 
 fn launch_rendered(source: &str) -> Launched {
@@ -225,19 +229,22 @@ fn launch_rendered(source: &str) -> Launched {
     Launched { exit_code: exit_code.trim().to_string(), summary, position: dec.position }
 }
 
-/// `finsandbox k8s score` on the host over what the init container left,
-/// as the Pod's scorer container runs it; the termination message too.
+/// The scorer container's own command on the host over what the init
+/// container left (its mounts mapped to the temp directories); the
+/// termination message too.
 fn score_rendered(source: &str) -> (Output, Value, String) {
     let ran = run_rendered(source);
     let log = ran.work.path().join("termination-log");
     std::fs::write(&log, "").expect("create");
+    assert_eq!(ran.score.first().map(String::as_str), Some("finsandbox"), "{:?}", ran.score);
+    let mounts = [("/work", ran.work.path()), ("/finsandbox", ran.cfg.path())];
+    let args = ran.score[1..].iter().map(|a| match mounts.iter().find(|(m, _)| a == m) {
+        Some((_, host)) => host.as_os_str().to_owned(),
+        None if a == "/data/market" => crate::support::market().into_os_string(),
+        None => a.into(),
+    });
     let o = bin()
-        .args(["k8s", "score", "--json", "--work"])
-        .arg(ran.work.path())
-        .arg("--config-dir")
-        .arg(ran.cfg.path())
-        .arg("--data")
-        .arg(crate::support::market())
+        .args(args)
         .arg("--termination-log")
         .arg(&log)
         .env_remove("JOB_COMPLETION_INDEX")
