@@ -1,6 +1,8 @@
 //! `finsandbox k8s render`: the settings as for `exec`, the strategies read
 //! and screened as for `exec`, then the Kubernetes objects (see
 //! [`crate::k8s`]). Nothing is applied: the objects go to stdout.
+//! `finsandbox k8s score`: the rendered Pod's trusted side (see
+//! [`crate::k8s::score`]).
 
 use std::path::Path;
 
