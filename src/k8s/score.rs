@@ -498,6 +498,28 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_index_reads_its_own_strategy_line_and_sha256() {
+        let other = "def strategy(data):\n    return 1\n";
+        let sts: Vec<crate::k8s::Strategy> = [SOURCE, other]
+            .iter()
+            .map(|s| crate::k8s::Strategy { filename: "b.py".into(), source: s.to_string() })
+            .collect();
+        let c = config_dir(&ScoreSettings::of(&Settings::default(), &sts));
+        for (i, s) in [SOURCE, other].iter().enumerate() {
+            let line = serde_json::json!({ "source": s, "filename": "b.py" }).to_string();
+            std::fs::write(c.path().join(format!("strategy-{i}.json")), line).expect("write");
+        }
+        let (w, data) = (work(&ok_frames(), Some(b"0")), market());
+        let r = score(&Inputs { work: w.path(), config_dir: c.path(), data: &data, index: Some(1) }).expect("index 1");
+        assert_eq!(r.strategy.sha256, crate::host::hex_sha256(other.as_bytes()));
+        assert_eq!(r.status, Status::Ok);
+        // Index 1's line in index 0's place does not match the recorded sha256.
+        std::fs::copy(c.path().join("strategy-1.json"), c.path().join("strategy-0.json")).expect("copy");
+        let e = score(&Inputs { work: w.path(), config_dir: c.path(), data: &data, index: Some(0) });
+        assert_eq!(e.expect_err("swapped").exit_code(), crate::error::code::USAGE);
+    }
+
+    #[test]
     fn the_settings_round_trip_to_what_scoring_uses() {
         let s = Settings {
             fee_ratio: 0.003,

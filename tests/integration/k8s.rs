@@ -315,3 +315,17 @@ fn k8s_render_renders_what_exec_would_run_and_warns_of_dropped_magics() {
     let line: Value = serde_json::from_str(cm["data"]["strategy.json"].as_str().expect("line")).expect("JSON");
     assert!(!line["source"].as_str().expect("source").contains("!pip"), "the magic is not rendered: {line}");
 }
+
+#[test]
+fn k8s_score_without_settings_or_with_a_bad_completion_index_is_a_config_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let dir = d.path().display().to_string();
+    let market = crate::support::market().display().to_string();
+    let args = ["k8s", "score", "--work", &dir, "--config-dir", &dir, "--data", &market];
+    let o = bin().args(args).env_remove("JOB_COMPLETION_INDEX").output().expect("run finsandbox");
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("settings.json"), "{}", describe(&o));
+    let o = bin().args(args).env("JOB_COMPLETION_INDEX", "x").output().expect("run finsandbox");
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("JOB_COMPLETION_INDEX"), "{}", describe(&o));
+}
