@@ -217,6 +217,9 @@ _finsandbox() {
             finsandbox__subcmd__help__subcmd__k8s,render)
                 cmd="finsandbox__subcmd__help__subcmd__k8s__subcmd__render"
                 ;;
+            finsandbox__subcmd__help__subcmd__k8s,score)
+                cmd="finsandbox__subcmd__help__subcmd__k8s__subcmd__score"
+                ;;
             finsandbox__subcmd__help__subcmd__seccomp,show)
                 cmd="finsandbox__subcmd__help__subcmd__seccomp__subcmd__show"
                 ;;
@@ -238,11 +241,17 @@ _finsandbox() {
             finsandbox__subcmd__k8s,render)
                 cmd="finsandbox__subcmd__k8s__subcmd__render"
                 ;;
+            finsandbox__subcmd__k8s,score)
+                cmd="finsandbox__subcmd__k8s__subcmd__score"
+                ;;
             finsandbox__subcmd__k8s__subcmd__help,help)
                 cmd="finsandbox__subcmd__k8s__subcmd__help__subcmd__help"
                 ;;
             finsandbox__subcmd__k8s__subcmd__help,render)
                 cmd="finsandbox__subcmd__k8s__subcmd__help__subcmd__render"
+                ;;
+            finsandbox__subcmd__k8s__subcmd__help,score)
+                cmd="finsandbox__subcmd__k8s__subcmd__help__subcmd__score"
                 ;;
             finsandbox__subcmd__seccomp,help)
                 cmd="finsandbox__subcmd__seccomp__subcmd__help"
@@ -1415,7 +1424,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help__subcmd__k8s)
-            opts="render"
+            opts="render score"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1429,6 +1438,20 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__help__subcmd__k8s__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__help__subcmd__k8s__subcmd__score)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1575,7 +1598,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__k8s)
-            opts="-q -h --json --quiet --engine --help render help"
+            opts="-q -h --json --quiet --engine --help render score help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1593,7 +1616,7 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__k8s__subcmd__help)
-            opts="render help"
+            opts="render score help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1621,6 +1644,20 @@ _finsandbox() {
             return 0
             ;;
         finsandbox__subcmd__k8s__subcmd__help__subcmd__render)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__help__subcmd__score)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1710,6 +1747,44 @@ _finsandbox() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        finsandbox__subcmd__k8s__subcmd__score)
+            opts="-q -h --work --config-dir --data --index --termination-log --json --quiet --engine --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --work)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --index)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --termination-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -221,12 +221,13 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Every effective setting, its value, and where it came from (default, file, variable, flag)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "init" -d 'Write a commented config file restating the defaults'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -l json -d 'Print one JSON object on stdout instead of a human summary'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -s h -l help -d 'Print help'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -f -a "render" -d 'Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`)'
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -f -a "render" -d 'Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -f -a "score" -d 'Score what a rendered Pod\'s strategy container left (the Pod\'s trusted `score` container runs this)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and not __fish_seen_subcommand_from render score help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l manifest -d 'With `--batch`: a run directory with `manifest.json`, a directory of `*.py`, a manifest `.json`, or a file listing one strategy path per line' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l data-pvc -d 'The PersistentVolumeClaim holding the market data (mounted read-only)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l data-subpath -d 'A file or directory inside the claim to mount instead of its root (`subPath`)' -r
@@ -249,7 +250,17 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_se
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l json -d 'Print one JSON object on stdout instead of a human summary'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l work -d 'The shared volume the strategy container wrote (`frames`, `exit-code`); read as untrusted' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l config-dir -d 'The rendered ConfigMap\'s files (`settings.json`, the strategy lines)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l data -d 'The market data the strategy saw (the claim\'s mount)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l index -d 'A batch\'s completion index (default: `JOB_COMPLETION_INDEX`; unset: a single strategy)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l termination-log -d 'Where the kubelet reads the termination message (at most 4096 bytes); skipped when absent' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -l json -d 'Print one JSON object on stdout instead of a human summary'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from score" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from help" -f -a "score" -d 'Score what a rendered Pod\'s strategy container left (the Pod\'s trusted `score` container runs this)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand seccomp; and not __fish_seen_subcommand_from show help" -l json -d 'Print one JSON object on stdout instead of a human summary'
@@ -304,6 +315,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_s
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Every effective setting, its value, and where it came from (default, file, variable, flag)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "init" -d 'Write a commented config file restating the defaults'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from k8s" -f -a "render" -d 'Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`)'
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from k8s" -f -a "score" -d 'Score what a rendered Pod\'s strategy container left (the Pod\'s trusted `score` container runs this)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from seccomp" -f -a "show" -d 'Print the embedded profile (JSON) on stdout; its sha256 on stderr'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "completions" -d 'Shell completions on stdout'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand help; and __fish_seen_subcommand_from generate" -f -a "man" -d 'The man page (roff) on stdout'

@@ -236,6 +236,31 @@ pub enum K8sCommand {
     /// Print the objects that run a strategy or a batch on a cluster (for `kubectl apply`).
     #[command(after_help = K8S_RENDER_EXAMPLES)]
     Render(Box<K8sRenderArgs>),
+    /// Score what a rendered Pod's strategy container left (the Pod's trusted `score` container runs this).
+    Score(K8sScoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct K8sScoreArgs {
+    /// The shared volume the strategy container wrote (`frames`, `exit-code`); read as untrusted.
+    #[arg(long, value_name = "DIR")]
+    pub work: PathBuf,
+
+    /// The rendered ConfigMap's files (`settings.json`, the strategy lines).
+    #[arg(long, value_name = "DIR")]
+    pub config_dir: PathBuf,
+
+    /// The market data the strategy saw (the claim's mount).
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+
+    /// A batch's completion index (default: `JOB_COMPLETION_INDEX`; unset: a single strategy).
+    #[arg(long, value_name = "N")]
+    pub index: Option<usize>,
+
+    /// Where the kubelet reads the termination message (at most 4096 bytes); skipped when absent.
+    #[arg(long, value_name = "PATH", default_value = "/dev/termination-log")]
+    pub termination_log: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,20 @@
 //! `finsandbox k8s render`: the settings as for `exec`, the strategies read
 //! and screened as for `exec`, then the Kubernetes objects (see
 //! [`crate::k8s`]). Nothing is applied: the objects go to stdout.
+//! `finsandbox k8s score`: the rendered Pod's trusted side (see
+//! [`crate::k8s::score`]).
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::{current_dir, Context};
-use crate::cli::{K8sOutput, K8sRenderArgs};
+use crate::cli::{K8sOutput, K8sRenderArgs, K8sScoreArgs};
 use crate::config::{self, Overrides, Settings};
 use crate::error::{code, Error, Result};
 use crate::k8s::{self, manifest, output, Input, Options, Rendered, Strategy, Version};
 use crate::printer::{CommandOutput, Render};
+use crate::report::RunResult;
 
 /// A render and its text in the format asked for (made up front: YAML
 /// serialisation can fail, rendering text cannot).
@@ -78,6 +81,33 @@ pub fn render(ctx: &Context, args: &K8sRenderArgs) -> Result<K8sRender> {
         K8sOutput::Json => format!("{:#}\n", output::json_list(&rendered)),
     };
     Ok(K8sRender { rendered, text })
+}
+
+/// `finsandbox k8s score`: the verdict and metrics of what the strategy
+/// container left (see [`crate::k8s::score`]), also written as the
+/// termination message.
+pub fn score(ctx: &Context, args: &K8sScoreArgs) -> Result<RunResult> {
+    let index = match args.index {
+        Some(i) => Some(i),
+        None => completion_index(ctx)?,
+    };
+    let inputs = k8s::score::Inputs { work: &args.work, config_dir: &args.config_dir, data: &args.data, index };
+    let r = k8s::score::score(&inputs)?;
+    k8s::score::write_termination_log(&args.termination_log, &r);
+    Ok(r)
+}
+
+/// `JOB_COMPLETION_INDEX`, as the launcher reads it.
+fn completion_index(ctx: &Context) -> Result<Option<usize>> {
+    let Some(v) = ctx.env.get("JOB_COMPLETION_INDEX") else { return Ok(None) };
+    v.trim().parse().map(Some).map_err(|_| {
+        crate::error::ConfigError::Value {
+            key: "JOB_COMPLETION_INDEX".into(),
+            origin: "environment".into(),
+            message: format!("`{v}` is not a completion index"),
+        }
+        .into()
+    })
 }
 
 /// The strategy, its preparation's warnings shown (as `exec` records them).

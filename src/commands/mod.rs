@@ -59,6 +59,13 @@ pub fn dispatch(ctx: &Context) -> Result<i32> {
         Command::Config(ConfigCommand::Show { config }) => print(ctx, &config::show(ctx, config.as_deref())?),
         Command::Config(ConfigCommand::Init { path, force }) => report(ctx, &config::init(path, *force)?),
         Command::K8s(K8sCommand::Render(args)) => print(ctx, &k8s::render(ctx, args)?),
+        Command::K8s(K8sCommand::Score(args)) => {
+            let r = k8s::score(ctx, args)?;
+            if ctx.printer.quiet && !ctx.printer.json {
+                return Ok(r.exit_code());
+            }
+            print(ctx, &r)
+        }
         Command::Seccomp(SeccompCommand::Show) => {
             let (profile, sha) = (crate::seccomp::EMBEDDED, crate::seccomp::embedded_sha256());
             print!("{profile}");

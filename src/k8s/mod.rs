@@ -11,7 +11,8 @@
 //! `--json` document with `hardening.gaps`).
 //!
 //! `model` holds the typed objects; `manifest` reads a batch's strategy list;
-//! `version` the Kubernetes versions rendered and validated.
+//! `version` the Kubernetes versions rendered and validated; `score` the
+//! trusted scorer container's command (`k8s score`).
 
 use std::path::Path;
 
@@ -23,6 +24,7 @@ pub mod manifest;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod score;
 pub mod version;
 
 #[cfg(test)]

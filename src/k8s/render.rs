@@ -34,7 +34,7 @@ pub const SCORE_SECONDS: u64 = 120;
 /// runtime counts as the container's local storage.
 pub const EPHEMERAL_STORAGE: &str = "64Mi";
 /// What the scorer reads besides the position: the frames' other kinds.
-const WORK_SLACK_BYTES: u64 = 16 << 20;
+pub(crate) const WORK_SLACK_BYTES: u64 = 16 << 20;
 /// The data a ConfigMap may hold is 1 MiB in all; keep clear of it.
 pub const MAX_CONFIGMAP_BYTES: usize = 1_000_000;
 /// Label keys.
@@ -84,7 +84,7 @@ pub enum TooBig {
 /// (and the RuntimeClass when one is named).
 pub fn single(s: &Settings, o: &Options, st: &Strategy, gaps: &[Gap]) -> Result<Rendered, TooBig> {
     let name = run_name("finsandbox", std::slice::from_ref(st));
-    let mut data = shared_files(s);
+    let mut data = shared_files(s, std::slice::from_ref(st));
     data.insert("strategy.json".into(), strategy_line(st));
     let config = config_map(&name, o, data)?;
     let pod = Pod {
@@ -112,7 +112,7 @@ pub fn batch(s: &Settings, o: &Options, strategies: &[Strategy], gaps: &[Gap]) -
         return Err(TooBig::Completions { count });
     }
     let name = run_name("finsandbox-batch", strategies);
-    let mut data = shared_files(s);
+    let mut data = shared_files(s, strategies);
     for (i, st) in strategies.iter().enumerate() {
         data.insert(format!("strategy-{i}.json"), strategy_line(st));
     }
@@ -199,8 +199,9 @@ fn annotations(s: &Settings, o: &Options, gaps: &[Gap]) -> Map {
     a
 }
 
-/// The harness, the launcher and the setup line every strategy shares.
-fn shared_files(s: &Settings) -> Map {
+/// The harness, the launcher and the setup line every strategy shares, and
+/// the settings the scorer needs (with each strategy's sha256).
+fn shared_files(s: &Settings, strategies: &[Strategy]) -> Map {
     let run = harness::RunContext { start_date: None, end_date: None, fee_ratio: s.fee_ratio, tax_ratio: s.tax_ratio };
     let policy = harness::Policy { on: true, allowed_imports: &s.screening.allowed_imports };
     let parts =
@@ -209,6 +210,7 @@ fn shared_files(s: &Settings) -> Map {
         ("harness.py".into(), harness::SOURCE.into()),
         ("launch.py".into(), super::LAUNCHER.into()),
         ("setup.json".into(), String::from_utf8_lossy(&parts.setup).into_owned()),
+        (super::score::SETTINGS_FILE.into(), super::score::ScoreSettings::of(s, strategies).to_json()),
     ])
 }
 
@@ -338,6 +340,8 @@ fn score_container(s: &Settings, o: &Options) -> Container {
             "finsandbox".into(),
             "k8s".into(),
             "score".into(),
+            // The log is the result as `exec --json` prints it.
+            "--json".into(),
             "--work".into(),
             WORK_MOUNT.into(),
             "--config-dir".into(),

@@ -387,6 +387,30 @@ fn the_configmap_holds_the_harness_the_launcher_and_the_requests() {
 }
 
 #[test]
+fn the_configmap_holds_the_settings_the_scorer_uses_and_each_strategys_sha256() {
+    let r = single_with(&options());
+    let cm = values(&r).into_iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let rs: super::score::ScoreSettings =
+        serde_json::from_str(cm["data"]["settings.json"].as_str().expect("settings")).expect("settings.json");
+    assert_eq!(rs, super::score::ScoreSettings::of(&settings(), &[strategy("momentum.py")]));
+    assert_eq!(rs.config_sha256, crate::run::result::config_sha256(&settings()));
+    let line: Value = serde_json::from_str(cm["data"]["strategy.json"].as_str().expect("line")).expect("json");
+    let source = line["source"].as_str().expect("source");
+    assert_eq!(rs.strategy_sha256, vec![crate::host::hex_sha256(source.as_bytes())]);
+
+    let b = batch_with(&options());
+    let cm = values(&b).into_iter().find(|o| o["kind"] == "ConfigMap").expect("configmap");
+    let rs: super::score::ScoreSettings =
+        serde_json::from_str(cm["data"]["settings.json"].as_str().expect("settings")).expect("settings.json");
+    assert_eq!(rs.strategy_sha256.len(), 3);
+    for (i, sha) in rs.strategy_sha256.iter().enumerate() {
+        let line: Value =
+            serde_json::from_str(cm["data"][format!("strategy-{i}.json")].as_str().expect("line")).expect("json");
+        assert_eq!(sha, &crate::host::hex_sha256(line["source"].as_str().expect("source").as_bytes()), "index {i}");
+    }
+}
+
+#[test]
 fn a_batch_is_an_indexed_job_that_one_bad_strategy_cannot_fail() {
     let r = batch_with(&Options { parallelism: Some(2), ..options() });
     let j = job(&r);

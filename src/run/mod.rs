@@ -29,7 +29,7 @@ use crate::host;
 use crate::report::{RunResult, ScreeningInfo};
 
 pub mod result;
-mod scoring;
+pub(crate) mod scoring;
 mod supervise;
 mod verdict;
 

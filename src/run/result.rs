@@ -146,6 +146,45 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
         k.strip_prefix(crate::image::LABEL_VERSION_PREFIX).map(|n| (n.to_string(), val.clone()))
     }));
     r.warnings = warnings(s, f, &o);
+    observed_fields(&mut r, &o, state.as_ref(), v);
+    r.container = Some(ContainerInfo {
+        name: f.spec.container_name(),
+        image: s.image.clone(),
+        image_id: Some(f.pre.image.id.clone()),
+        runtime: s.runtime.clone().unwrap_or_else(|| "default".into()),
+        engine: req.engine.name(),
+        engine_version: f.pre.engine.server_version.clone(),
+        removed: f.removed,
+    });
+    r.provenance.image_id = Some(f.pre.image.id.clone());
+    r.provenance.engine = Some(req.engine.name());
+    r.provenance.engine_version = Some(f.pre.engine.server_version.clone());
+    r.provenance.runtime = Some(s.runtime.clone().unwrap_or_else(|| "default".into()));
+    data_fields(&mut r, f.data, &f.data_sha256);
+    r
+}
+
+/// The facts of a run scored from frames another container left (`k8s
+/// score`): no local container, engine or image to record.
+pub struct FrameFacts<'a> {
+    pub data: &'a crate::data::DataInfo,
+    pub data_sha256: String,
+    /// The code that ran (what `strategy_sha256` hashes).
+    pub source: &'a str,
+    pub screening: ScreeningInfo,
+}
+
+/// The result of a run observed only through its frames and exit code.
+pub fn from_frames(req: &Request, f: &FrameFacts, o: Observed, v: Verdict) -> RunResult {
+    let mut r = base(req, crate::host::new_run_id(), v.status, f.source, f.screening.clone());
+    r.warnings = output_warnings(req.settings, &o);
+    observed_fields(&mut r, &o, None, v);
+    data_fields(&mut r, f.data, &f.data_sha256);
+    r
+}
+
+/// What the run itself showed: exit, times, memory, output, verdict.
+fn observed_fields(r: &mut RunResult, o: &Observed, state: Option<&ContainerState>, v: Verdict) {
     if let Some(sum) = &v.summary {
         r.sandbox_warnings = sum.warnings.clone();
         r.sandbox_warnings.extend(
@@ -164,7 +203,7 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
             None => (None, None),
         },
     };
-    r.exit_code = state.as_ref().map(|st| st.exit_code).or(o.cli_exit.map(i64::from));
+    r.exit_code = state.map(|st| st.exit_code).or(o.cli_exit.map(i64::from));
     r.execution_time_s = round3(o.elapsed.as_secs_f64());
     r.startup_s = o.startup.map(|d| round3(d.as_secs_f64()));
     r.memory_peak_mb = peak.map(|m| (m * 10.0).round() / 10.0);
@@ -183,29 +222,32 @@ pub(super) fn assemble(req: &Request, f: &Facts, o: Observed, state: Option<Cont
     r.stderr = CapturedOutput { text: o.stderr.text(), truncated: o.stderr.truncated(), bytes: o.stderr.total() };
     r.error = v.error;
     r.position = v.position;
-    r.container = Some(ContainerInfo {
-        name: f.spec.container_name(),
-        image: s.image.clone(),
-        image_id: Some(f.pre.image.id.clone()),
-        runtime: s.runtime.clone().unwrap_or_else(|| "default".into()),
-        engine: req.engine.name(),
-        engine_version: f.pre.engine.server_version.clone(),
-        removed: f.removed,
-    });
-    r.provenance.data_sha256 = Some(f.data_sha256.clone());
-    r.provenance.image_id = Some(f.pre.image.id.clone());
-    r.provenance.engine = Some(req.engine.name());
-    r.provenance.engine_version = Some(f.pre.engine.server_version.clone());
-    r.provenance.runtime = Some(s.runtime.clone().unwrap_or_else(|| "default".into()));
-    r.strategy.data = f.data.path.display().to_string();
-    r.strategy.data_rows = Some(f.data.rows);
-    r.strategy.data_fields = f.data.fields.clone();
-    r
+}
+
+/// The market data the run saw and the host scored with.
+fn data_fields(r: &mut RunResult, data: &crate::data::DataInfo, data_sha256: &str) {
+    r.provenance.data_sha256 = Some(data_sha256.to_string());
+    r.strategy.data = data.path.display().to_string();
+    r.strategy.data_rows = Some(data.rows);
+    r.strategy.data_fields = data.fields.clone();
 }
 
 /// The host's: the sweep's, truncation and a kept container.
 fn warnings(s: &Settings, f: &Facts, o: &Observed) -> Vec<String> {
     let mut w = f.pre.swept.clone();
+    w.extend(output_warnings(s, o));
+    if !f.removed {
+        w.push(format!(
+            "container `{}` was kept (cleanup_on_exit: false); remove it with `docker rm`",
+            f.spec.container_name()
+        ));
+    }
+    w
+}
+
+/// Truncated output and the monitor's warn-only rules.
+fn output_warnings(s: &Settings, o: &Observed) -> Vec<String> {
+    let mut w = Vec::new();
     for (name, truncated, total) in [
         ("stdout", o.decoder.stdout.truncated(), o.decoder.stdout.total()),
         ("stderr", o.stderr.truncated(), o.stderr.total()),
@@ -218,12 +260,6 @@ fn warnings(s: &Settings, f: &Facts, o: &Observed) -> Vec<String> {
         w.push(format!(
             "the monitor's `{}` rule fired at {}s ({} over {}): recorded, not killed (`monitoring.cpu_action: kill` stops such runs)",
             v.rule, v.at_s, v.observed, v.threshold
-        ));
-    }
-    if !f.removed {
-        w.push(format!(
-            "container `{}` was kept (cleanup_on_exit: false); remove it with `docker rm`",
-            f.spec.container_name()
         ));
     }
     w

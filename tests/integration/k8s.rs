@@ -170,7 +170,15 @@ struct Launched {
     position: Option<Vec<u8>>,
 }
 
-fn launch_rendered(source: &str) -> Launched {
+/// The rendered ConfigMap's files and the `/work` the init container wrote.
+struct Ran {
+    cfg: tempfile::TempDir,
+    work: tempfile::TempDir,
+    /// The scorer container's command.
+    score: Vec<String>,
+}
+
+fn run_rendered(source: &str) -> Ran {
     let s = strategy(source);
     let o = render(&[&s.path.display().to_string(), "--data-pvc", "market-data", "-o", "json"], Some(ALL_GAPS));
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
@@ -203,15 +211,81 @@ fn launch_rendered(source: &str) -> Launched {
     d.args(c["command"].as_array().expect("command").iter().map(|a| a.as_str().expect("arg")));
     let out = d.output().expect("docker run");
     assert!(out.status.success(), "the launcher exits 0 whatever the strategy did: {}", describe(&out));
+    let score = pod["spec"]["containers"][0]["command"].as_array().expect("command");
+    let score = score.iter().map(|a| a.as_str().expect("arg").to_string()).collect();
+    Ran { cfg, work, score }
+}
 
-    let frames = std::fs::read(work.path().join("frames")).expect("frames written");
+fn launch_rendered(source: &str) -> Launched {
+    let ran = run_rendered(source);
+    let work = ran.work.path();
+    let frames = std::fs::read(work.join("frames")).expect("frames written");
     let mut dec = finsandbox::harness::Decoder::new(1 << 20, 256 << 20);
     dec.feed(&frames);
     dec.finish();
     assert!(dec.corrupt.is_none(), "{:?}", dec.corrupt);
     let summary = serde_json::from_slice(dec.summary.as_deref().expect("a summary frame")).expect("summary JSON");
-    let exit_code = std::fs::read_to_string(work.path().join("exit-code")).expect("exit code written");
+    let exit_code = std::fs::read_to_string(work.join("exit-code")).expect("exit code written");
     Launched { exit_code: exit_code.trim().to_string(), summary, position: dec.position }
+}
+
+/// The scorer container's own command on the host over what the init
+/// container left (its mounts mapped to the temp directories); the
+/// termination message too.
+fn score_rendered(source: &str) -> (Output, Value, String) {
+    let ran = run_rendered(source);
+    let log = ran.work.path().join("termination-log");
+    std::fs::write(&log, "").expect("create");
+    assert_eq!(ran.score.first().map(String::as_str), Some("finsandbox"), "{:?}", ran.score);
+    let mounts = [("/work", ran.work.path()), ("/finsandbox", ran.cfg.path())];
+    let args = ran.score[1..].iter().map(|a| match mounts.iter().find(|(m, _)| a == m) {
+        Some((_, host)) => host.as_os_str().to_owned(),
+        None if a == "/data/market" => crate::support::market().into_os_string(),
+        None => a.into(),
+    });
+    let o = bin()
+        .args(args)
+        .arg("--termination-log")
+        .arg(&log)
+        .env_remove("JOB_COMPLETION_INDEX")
+        .output()
+        .expect("run finsandbox");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", describe(&o)));
+    (o, r, std::fs::read_to_string(&log).expect("termination log"))
+}
+
+#[test]
+fn k8s_score_of_the_rendered_pod_equals_a_local_exec() {
+    let source = std::fs::read_to_string(root().join("examples/momentum.py")).expect("example");
+    let (o, r, log) = score_rendered(&source);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    assert_eq!(r["status"], "ok", "{r}");
+    let local = bin()
+        .args(["exec", "examples/momentum.py", "--data", "examples/market.parquet", "--json"])
+        .output()
+        .expect("run finsandbox");
+    assert_eq!(local.status.code(), Some(0), "{}", describe(&local));
+    let local: Value = serde_json::from_slice(&local.stdout).expect("JSON");
+    assert!(r["metrics"].is_object(), "{r}");
+    for key in ["metrics", "backtest", "position"] {
+        assert_eq!(r[key], local[key], "{key} differs from a local exec");
+    }
+    for key in ["strategy_sha256", "data_sha256", "config_sha256"] {
+        assert_eq!(r["provenance"][key], local["provenance"][key], "provenance.{key}");
+    }
+    let t: Value = serde_json::from_str(&log).expect("termination message is JSON");
+    assert_eq!(t["status"], "ok");
+    assert!(log.len() <= 4096, "{}", log.len());
+}
+
+#[test]
+fn k8s_score_of_a_raising_strategy_is_a_strategy_error_with_its_message() {
+    let (o, r, log) = score_rendered("def strategy(data):\n    raise ValueError('boom')\n");
+    assert_eq!(r["status"], "strategy_error", "{r}");
+    assert_eq!(o.status.code(), Some(finsandbox::error::code::STRATEGY_ERROR), "{}", describe(&o));
+    assert!(r["error"]["message"].as_str().is_some_and(|m| m.contains("boom")), "{r}");
+    assert!(r["metrics"].is_null(), "{r}");
+    assert!(log.contains("strategy_error"), "{log}");
 }
 
 #[test]
@@ -240,4 +314,18 @@ fn k8s_render_renders_what_exec_would_run_and_warns_of_dropped_magics() {
     let cm = list["items"].as_array().and_then(|i| i.iter().find(|x| x["kind"] == "ConfigMap")).expect("ConfigMap");
     let line: Value = serde_json::from_str(cm["data"]["strategy.json"].as_str().expect("line")).expect("JSON");
     assert!(!line["source"].as_str().expect("source").contains("!pip"), "the magic is not rendered: {line}");
+}
+
+#[test]
+fn k8s_score_without_settings_or_with_a_bad_completion_index_is_a_config_error() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let dir = d.path().display().to_string();
+    let market = crate::support::market().display().to_string();
+    let args = ["k8s", "score", "--work", &dir, "--config-dir", &dir, "--data", &market];
+    let o = bin().args(args).env_remove("JOB_COMPLETION_INDEX").output().expect("run finsandbox");
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("settings.json"), "{}", describe(&o));
+    let o = bin().args(args).env("JOB_COMPLETION_INDEX", "x").output().expect("run finsandbox");
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert!(text(&o.stderr).contains("JOB_COMPLETION_INDEX"), "{}", describe(&o));
 }
