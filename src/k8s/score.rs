@@ -185,6 +185,7 @@ fn request<'a>(
         end: None,
         // The render always turns the harness's runtime policy on.
         runtime_policy: true,
+        batch_run: None,
     }
 }
 
