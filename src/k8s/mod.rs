@@ -28,6 +28,8 @@ pub mod score;
 pub mod version;
 
 #[cfg(test)]
+mod invariants;
+#[cfg(test)]
 mod tests;
 
 pub use render::{Options, Rendered};
