@@ -325,16 +325,17 @@ fn run_slots(
                 let line = slot_line(path, run_one(req, path, data, pre, Some(gate)));
                 // A run that ended before taking its turn leaves the queue.
                 permits.leave(ticket);
-                if !taken.load(Ordering::SeqCst) && stop.load(Ordering::SeqCst) {
+                let taken = taken.load(Ordering::SeqCst);
+                if !taken && stop.load(Ordering::SeqCst) {
                     // Released unused when the batch stopped: not a result.
                     return;
                 }
-                if taken.load(Ordering::SeqCst) {
-                    // Decided before the permit goes back, so no warm
-                    // container starts its strategy after a failure.
-                    if b.fail_fast && !line.as_ref().is_ok_and(|l| l.status() == "ok") {
-                        stop.store(true, Ordering::SeqCst);
-                    }
+                // Decided here, before the permit goes back, so no warm
+                // container starts its strategy after a failure.
+                if b.fail_fast && !line.as_ref().is_ok_and(|l| l.status() == "ok") {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                if taken {
                     permits.give_back();
                 }
                 if tx.send(line).is_err() {
@@ -348,9 +349,6 @@ fn run_slots(
                 Ok(line) => {
                     summary.add(&line);
                     on_line(&line, summary);
-                    if b.fail_fast && line.status() != "ok" {
-                        stop.store(true, Ordering::SeqCst);
-                    }
                 }
                 Err(e) => {
                     stop.store(true, Ordering::SeqCst);

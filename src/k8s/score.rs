@@ -245,7 +245,6 @@ pub fn observe(work: &Path, s: &Settings) -> Observed {
         elapsed: Duration::ZERO,
         startup: None,
         monitor: crate::monitor::Report::default(),
-        memory_limit: s.memory_bytes,
     }
 }
 

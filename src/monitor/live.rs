@@ -53,7 +53,16 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    pub fn start(engine: Engine, name: String, limits: MonitorSettings, cpus: f64, started: Instant) -> Monitor {
+    /// `id`: the container's full id when the caller already knows it (one
+    /// engine call fewer per run).
+    pub fn start(
+        engine: Engine,
+        name: String,
+        id: Option<String>,
+        limits: MonitorSettings,
+        cpus: f64,
+        started: Instant,
+    ) -> Monitor {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::new(Mutex::new(Shared::default()));
         let mut threads = Vec::new();
@@ -62,7 +71,7 @@ impl Monitor {
             threads.push(thread::spawn(move || stream(&e, &n, KillPolicy::new(limits, cpus), started, &st, &sh)));
         }
         let (st, sh) = (Arc::clone(&stop), Arc::clone(&shared));
-        threads.push(thread::spawn(move || poll_cgroup(&engine, &name, &st, &sh)));
+        threads.push(thread::spawn(move || poll_cgroup(&engine, &name, id, &st, &sh)));
         Monitor { stop, shared, threads }
     }
 
@@ -176,15 +185,18 @@ fn stream(
 /// Read the container's own cgroup counters every 100 ms: the memory peak
 /// the kernel tracked (exact, unlike 1 s samples) and CPU time. The cgroup
 /// vanishes when the container exits, so the last read is kept.
-fn poll_cgroup(engine: &Engine, name: &str, stop: &AtomicBool, shared: &Mutex<Shared>) {
+/// The id is asked of the engine at most until it answers; only the
+/// cgroup lookup (the filesystem) is retried.
+fn poll_cgroup(engine: &Engine, name: &str, mut id: Option<String>, stop: &AtomicBool, shared: &Mutex<Shared>) {
     let mut dirs: Option<CgroupFiles> = None;
     let mut tries = 0;
     while !stop.load(Ordering::SeqCst) {
         if dirs.is_none() && tries < 50 {
             tries += 1;
-            if let Ok(id) = engine::container_id(engine, name) {
-                dirs = CgroupFiles::find(Path::new("/sys/fs/cgroup"), &id);
+            if id.is_none() {
+                id = engine::container_id(engine, name).ok();
             }
+            dirs = id.as_deref().and_then(|i| CgroupFiles::find(Path::new("/sys/fs/cgroup"), i));
         }
         if let Some(d) = &dirs {
             let (peak, cpu) = d.read();

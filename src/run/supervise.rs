@@ -41,8 +41,6 @@ pub struct Observed {
     /// The warm-up: container start to READY.
     pub startup: Option<Duration>,
     pub monitor: crate::monitor::Report,
-    /// The container's memory limit, to read a SIGKILL at the limit as an OOM kill.
-    pub memory_limit: u64,
 }
 
 /// The threads around the child: stdout frames (telling READY once),
@@ -195,6 +193,8 @@ struct Waited {
     timed_out: bool,
     interrupted: Option<usize>,
     failure: Option<Error>,
+    /// The container's full id, once the tightening asked the engine for it.
+    container_id: Option<String>,
 }
 
 /// `boosted`: the container was started above the run's CPU limit and must
@@ -220,7 +220,7 @@ pub fn supervise(
     drop(pumps.go.take());
     let mut monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
     if let Some(log) = kernel_log.as_mut() {
-        monitor.oom_kills = monitor.oom_kills.max(kernel_oom_kills(log, req.engine, name));
+        monitor.oom_kills = monitor.oom_kills.max(kernel_oom_kills(log, req.engine, name, w.container_id.as_deref()));
     }
     if monitor.oom_kills > 0 && monitor.memory_peak_bytes.is_none_or(|p| p < s.memory_bytes) {
         // An OOM kill in the container's cgroup means its usage reached the
@@ -247,7 +247,6 @@ pub fn supervise(
         elapsed: end - w.ready_at.unwrap_or(started),
         startup: w.ready_seen.map(|r| r - started),
         monitor,
-        memory_limit: s.memory_bytes,
     })
 }
 
@@ -331,12 +330,12 @@ fn wait(
 fn send_strategy(req: &Request, pumps: &mut Pumps, name: &str, boosted: bool, w: &mut Waited) -> Result<(), Error> {
     let s = req.settings;
     if boosted {
-        tighten(req.engine, name, s.cpus)?;
+        w.container_id = tighten(req.engine, name, s.cpus)?;
     }
     let now = Instant::now();
     w.ready_at = Some(now);
-    w.monitor =
-        Some(crate::monitor::Monitor::start(req.engine.clone(), name.into(), s.monitoring.clone(), s.cpus, now));
+    let (engine, id) = (req.engine.clone(), w.container_id.clone());
+    w.monitor = Some(crate::monitor::Monitor::start(engine, name.into(), id, s.monitoring.clone(), s.cpus, now));
     if let Some(g) = pumps.go.take() {
         let _ = g.send(());
     }
@@ -345,23 +344,29 @@ fn send_strategy(req: &Request, pumps: &mut Pumps, name: &str, boosted: bool, w:
 
 /// OOM kills the kernel logged for this container (its id is asked of the
 /// engine only when the log holds an OOM kill at all).
-fn kernel_oom_kills(log: &mut crate::monitor::KernelLog, engine: &Engine, name: &str) -> u64 {
+fn kernel_oom_kills(log: &mut crate::monitor::KernelLog, engine: &Engine, name: &str, known: Option<&str>) -> u64 {
     let cgroups = log.oom_kill_cgroups();
     if cgroups.is_empty() {
         return 0;
     }
-    engine::container_id(engine, name).map(|id| crate::monitor::kmsg::kills_of(&cgroups, &id)).unwrap_or(0)
+    let id = match known {
+        Some(id) => Some(id.to_string()),
+        None => engine::container_id(engine, name).ok(),
+    };
+    id.map_or(0, |id| crate::monitor::kmsg::kills_of(&cgroups, &id))
 }
 
 /// Lower the running container's CPU quota to `cpus` and read it back:
 /// from the container's cgroup when the engine is local, else from the
-/// engine. Anything but the configured value is an error.
-fn tighten(engine: &Engine, name: &str, cpus: f64) -> Result<(), EngineError> {
+/// engine. Anything but the configured value is an error. Returns the
+/// container's id when the engine gave it (the monitor reuses it).
+fn tighten(engine: &Engine, name: &str, cpus: f64) -> Result<Option<String>, EngineError> {
     let fail = |message: String| EngineError::CpuLimit { name: name.to_string(), cpus, message };
     engine::update_cpus(engine, name, cpus).map_err(|e| fail(e.to_string()))?;
-    let from_cgroup = engine::container_id(engine, name)
-        .ok()
-        .and_then(|id| crate::monitor::CgroupFiles::find(Path::new("/sys/fs/cgroup"), &id))
+    let id = engine::container_id(engine, name).ok();
+    let from_cgroup = id
+        .as_deref()
+        .and_then(|id| crate::monitor::CgroupFiles::find(Path::new("/sys/fs/cgroup"), id))
         .and_then(|c| c.cpu_quota());
     let seen = match from_cgroup {
         Some(q) => q,
@@ -372,7 +377,7 @@ fn tighten(engine: &Engine, name: &str, cpus: f64) -> Result<(), EngineError> {
     if (seen - cpus).abs() > 0.005 {
         return Err(fail(format!("the quota reads back as {seen} CPUs")));
     }
-    Ok(())
+    Ok(id)
 }
 
 /// The error for a run stopped by signal `sig`: exit 128 + N.

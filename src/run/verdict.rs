@@ -252,7 +252,6 @@ mod tests {
             elapsed: Duration::from_secs(1),
             startup: None,
             monitor: crate::monitor::Report::default(),
-            memory_limit: 256 << 20,
         }
     }
 
