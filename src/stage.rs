@@ -27,6 +27,14 @@ pub struct Stage {
     pub source: PathBuf,
 }
 
+impl Stage {
+    /// Where the engine CLI writes the container's id (`--cidfile`): in the
+    /// run's private directory, beside (never inside) what is mounted.
+    pub fn cidfile(&self) -> PathBuf {
+        self.dir.join("container.id")
+    }
+}
+
 impl Drop for Stage {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);

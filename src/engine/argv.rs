@@ -78,6 +78,10 @@ pub struct RunSpec {
     pub hold_seconds: u64,
     /// The scheduled batch this run is part of (a `batch worker`), if any.
     pub batch_run: Option<String>,
+    /// Where the engine CLI writes the container's full id once created
+    /// (`--cidfile`): the host learns the id without asking the engine
+    /// again. A path that must not exist yet (the CLI refuses otherwise).
+    pub cidfile: Option<PathBuf>,
 }
 
 impl RunSpec {
@@ -99,7 +103,7 @@ pub fn run_args(s: &Settings, spec: &RunSpec) -> Vec<OsString> {
     isolation(&mut a, s, spec);
     resources(&mut a, s, spec);
     filesystem(&mut a, s, spec);
-    environment(&mut a, spec.flavor);
+    environment(&mut a, s, spec.flavor);
     if let Some(rt) = &s.runtime {
         a.pair("--runtime", rt);
     }
@@ -110,6 +114,9 @@ pub fn run_args(s: &Settings, spec: &RunSpec) -> Vec<OsString> {
 
 fn identity(a: &mut Args, s: &Settings, spec: &RunSpec) {
     a.pair("--name", spec.container_name());
+    if let Some(path) = &spec.cidfile {
+        a.pair("--cidfile", path);
+    }
     a.pair("--hostname", "sandbox");
     for (k, v) in labels(s, spec) {
         a.pair("--label", format!("{k}={v}"));
@@ -197,11 +204,41 @@ fn csv_field(prefix: &str, path: &std::path::Path) -> OsString {
     }
 }
 
-fn environment(a: &mut Args, flavor: Flavor) {
-    // The image's environment plus these; nothing from the host.
-    a.pair("--env", "HOME=/tmp");
-    a.pair("--env", "LANG=C.UTF-8");
-    a.pair("--env", "PYTHONDONTWRITEBYTECODE=1");
+/// How many native worker threads numerical libraries may start: the whole
+/// CPUs the strategy gets, at least one. OpenBLAS (numpy's BLAS) otherwise
+/// starts a worker per host CPU at `import numpy`, each one's start-up and
+/// idle spinning paid in every container (measured: `import pandas` costs
+/// 0.25 CPU-s with one BLAS thread and 0.37 with the host's two) for a
+/// strategy that runs at half a CPU; Arrow sizes its pool by
+/// `OMP_NUM_THREADS` too. Fewer threads also means fewer pids.
+pub fn native_threads(cpus: f64) -> u64 {
+    if cpus.is_finite() && cpus >= 1.0 {
+        cpus.floor() as u64
+    } else {
+        1
+    }
+}
+
+/// The environment of the sandbox: fixed values and the thread counts of
+/// [`native_threads`]; nothing from the host. Shared with the Kubernetes
+/// renderer.
+pub fn sandbox_env(cpus: f64) -> Vec<(&'static str, String)> {
+    let threads = native_threads(cpus).to_string();
+    vec![
+        ("HOME", "/tmp".into()),
+        ("LANG", "C.UTF-8".into()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+        ("OPENBLAS_NUM_THREADS", threads.clone()),
+        ("OMP_NUM_THREADS", threads),
+    ]
+}
+
+fn environment(a: &mut Args, s: &Settings, flavor: Flavor) {
+    // The image's environment plus these; nothing from the host. The thread
+    // counts follow the strategy's limit, not the warm-up's boost.
+    for (k, v) in sandbox_env(s.cpus) {
+        a.pair("--env", format!("{k}={v}"));
+    }
     if flavor == Flavor::Podman {
         // Podman adds these of its own accord; the strategy sees only ours.
         a.pair("--unsetenv", "TERM");
@@ -260,6 +297,7 @@ mod tests {
             startup_cpus: None,
             hold_seconds: 0,
             batch_run: None,
+            cidfile: None,
         }
     }
 
@@ -385,8 +423,39 @@ mod tests {
     #[test]
     fn no_host_environment_only_fixed_values() {
         let a = args(&settings());
-        assert_eq!(values(&a, "--env"), ["HOME=/tmp", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"]);
+        assert_eq!(
+            values(&a, "--env"),
+            ["HOME=/tmp", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1", "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1"]
+        );
         assert!(!a.iter().any(|x| x == "--env-file" || x == "-e"));
+    }
+
+    #[test]
+    fn native_threads_follow_the_strategys_cpus_not_the_boost() {
+        let mut s = settings();
+        s.cpus = 2.5;
+        let sp = RunSpec { startup_cpus: Some(8.0), ..spec() };
+        let a: Vec<String> = run_args(&s, &sp).into_iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        let env = values(&a, "--env");
+        assert!(env.contains(&"OPENBLAS_NUM_THREADS=2".to_string()), "{env:?}");
+        assert!(env.contains(&"OMP_NUM_THREADS=2".to_string()), "{env:?}");
+        assert_eq!(super::native_threads(0.5), 1);
+        assert_eq!(super::native_threads(0.0), 1);
+        assert_eq!(super::native_threads(1.0), 1);
+        assert_eq!(super::native_threads(1.99), 1);
+        assert_eq!(super::native_threads(4.0), 4);
+        assert_eq!(super::native_threads(f64::NAN), 1);
+        assert_eq!(super::native_threads(f64::INFINITY), 1);
+    }
+
+    #[test]
+    fn cidfile_only_when_given_and_before_the_image() {
+        assert!(values(&args(&settings()), "--cidfile").is_empty());
+        let sp = RunSpec { cidfile: Some(PathBuf::from("/tmp/finsandbox-stage-0/r1/container.id")), ..spec() };
+        let a: Vec<String> = run_args(&settings(), &sp).into_iter().map(|x| x.to_string_lossy().into_owned()).collect();
+        assert_eq!(values(&a, "--cidfile"), ["/tmp/finsandbox-stage-0/r1/container.id"]);
+        let at = a.iter().position(|x| x == "--cidfile").unwrap_or(usize::MAX);
+        assert!(at < image_index(&a), "an engine flag, not an argument of the command");
     }
 
     #[test]

@@ -156,6 +156,22 @@ pub fn container_id(engine: &Engine, name: &str) -> Result<String, EngineError> 
     Ok(out.stdout.trim().to_string())
 }
 
+/// The container id the engine CLI wrote to its `--cidfile`: exactly 64
+/// lowercase hex digits (what Docker and Podman write), else `None` and the
+/// caller asks the engine. A small regular file read to a bound: the path is
+/// ours, but nothing is assumed of what is there.
+pub fn read_cidfile(path: &std::path::Path) -> Option<String> {
+    let bytes = crate::fsread::read_regular(path, 256).ok()?;
+    parse_cid(&bytes)
+}
+
+/// The id in a cidfile's bytes (see [`read_cidfile`]).
+pub fn parse_cid(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| text.to_string())
+}
+
 /// Runtimes the engine offers (`docker info`), the default first.
 pub fn runtimes(engine: &Engine) -> Result<(String, Vec<String>), EngineError> {
     if let Ok(out) = engine.run(["info", "--format", "{{json .DefaultRuntime}} {{json .Runtimes}}"], QUICK) {
@@ -315,6 +331,28 @@ fn is_gone(stderr: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cidfile_holds_exactly_one_full_id_or_nothing_is_believed() {
+        let id = "b2c03b17b1982433aa6faba8831813654fd75fc6eeba9641584e563b6a8c38d2";
+        assert_eq!(parse_cid(id.as_bytes()).as_deref(), Some(id));
+        assert_eq!(parse_cid(format!("{id}\n").as_bytes()).as_deref(), Some(id), "podman ends it with a newline");
+        for bad in [
+            &b""[..],
+            b"b2c03b17b198",                          // short id
+            id.to_uppercase().as_bytes(),             // not what engines write
+            format!("{id}{id}").as_bytes(),           // two ids
+            format!("{}/../x", &id[..60]).as_bytes(), // a path
+            &[0xff; 64][..],                          // not UTF-8
+        ] {
+            assert_eq!(parse_cid(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        assert_eq!(read_cidfile(&dir.path().join("missing")), None);
+        assert_eq!(read_cidfile(dir.path()), None, "a directory");
+        std::fs::write(dir.path().join("cid"), id).expect("write");
+        assert_eq!(read_cidfile(&dir.path().join("cid")).as_deref(), Some(id));
+    }
 
     #[test]
     fn version_with_new_enough_server_passes() {

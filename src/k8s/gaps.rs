@@ -72,7 +72,7 @@ pub const LOG_SIZE: Gap = Gap {
 
 pub const SERVICE_ENV: Gap = Gap {
     id: "service_env",
-    docker: "no host environment (only HOME, LANG, PYTHONDONTWRITEBYTECODE)",
+    docker: "no host environment (only HOME, LANG, PYTHONDONTWRITEBYTECODE and the native thread counts)",
     kubernetes: "KUBERNETES_SERVICE_HOST/PORT are injected into every container even with \
                  enableServiceLinks false",
     covered_by: "no network (above) and no service account token: the API server's address is all it learns",

@@ -19,7 +19,7 @@ use super::model::*;
 use super::version::Version;
 use super::Strategy;
 use crate::config::Settings;
-use crate::engine::{DATA_TARGET, IN_CONTAINER_GRACE, NOFILE, NPROC, STARTUP_LIMIT_SECONDS};
+use crate::engine::{sandbox_env, DATA_TARGET, IN_CONTAINER_GRACE, NOFILE, NPROC, STARTUP_LIMIT_SECONDS};
 use crate::harness;
 
 /// uid and gid of both containers (the image's sandbox user).
@@ -314,11 +314,7 @@ fn strategy_container(s: &Settings, o: &Options) -> Container {
             NPROC.to_string(),
         ]
         .to_vec(),
-        env: vec![
-            EnvVar { name: "HOME", value: "/tmp".into() },
-            EnvVar { name: "LANG", value: "C.UTF-8".into() },
-            EnvVar { name: "PYTHONDONTWRITEBYTECODE", value: "1".into() },
-        ],
+        env: sandbox_env(s.cpus).into_iter().map(|(name, value)| EnvVar { name, value }).collect(),
         resources: resources(&cpu_quantity(s.cpus), s.memory_bytes),
         security_context: security_context(o),
         volume_mounts: vec![

@@ -140,6 +140,7 @@ pub fn execute(
     let staged = crate::stage::stage(&data.path, &spec.run_id)
         .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
     spec.data_path = staged.source.clone();
+    spec.cidfile = Some(staged.cidfile());
     let (observed, state, removed) = start_and_supervise(req, &spec, source, gate)?;
     let mut verdict = decide(&observed, state.as_ref());
     let scored = scoring::score(&mut verdict, &data.path, req.settings);
@@ -230,6 +231,7 @@ fn run_spec(req: &Request, data: &crate::data::DataInfo, seccomp_file: Option<Pa
         startup_cpus: None,
         hold_seconds: 0,
         batch_run: req.batch_run.clone(),
+        cidfile: None,
     }
 }
 
@@ -260,7 +262,7 @@ fn start_and_supervise(
         harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context, &policy);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
-    let observed = supervise::supervise(req, &args, parts, &name, spec.startup_cpus.is_some(), gate)?;
+    let observed = supervise::supervise(req, spec, &args, parts, gate)?;
     let state = engine::inspect_state(req.engine, &name).ok();
     let removed = req.settings.cleanup_on_exit;
     if removed {

@@ -21,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{Request, MAX_POSITION_BYTES};
-use crate::engine::{self, Engine};
+use crate::engine::{self, Engine, RunSpec};
 use crate::error::{code, EngineError, Error};
 use crate::harness::{Decoder, Parts, Tail};
 
@@ -197,17 +197,18 @@ struct Waited {
     container_id: Option<String>,
 }
 
-/// `boosted`: the container was started above the run's CPU limit and must
-/// be tightened before the strategy is sent.
+/// When `spec.startup_cpus` is set, the container was started above the
+/// run's CPU limit and must be tightened before the strategy is sent.
 pub fn supervise(
     req: &Request,
+    spec: &RunSpec,
     args: &[OsString],
     parts: Parts,
-    name: &str,
-    boosted: bool,
     gate: Option<Gate>,
 ) -> Result<Observed, Error> {
     let s = req.settings;
+    let name = &spec.container_name();
+    let boosted = spec.startup_cpus.is_some();
     let limit = usize::try_from(s.output_limit_bytes).unwrap_or(usize::MAX);
     // Positioned at the log's end before the container exists, so every
     // OOM kill of this container is after it.
@@ -215,7 +216,7 @@ pub fn supervise(
     let started = Instant::now();
     let mut child = engine::start(req.engine, args)?;
     let mut pumps = start_pumps(&mut child, parts, limit);
-    let w = wait(req, &child, &mut pumps, name, boosted, started, gate);
+    let w = wait(req, &child, &mut pumps, (name, spec.cidfile.as_deref()), boosted, started, gate);
     let end = Instant::now();
     drop(pumps.go.take());
     let mut monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
@@ -256,7 +257,7 @@ fn wait(
     req: &Request,
     child: &engine::RunningContainer,
     pumps: &mut Pumps,
-    name: &str,
+    (name, cidfile): (&str, Option<&Path>),
     boosted: bool,
     started: Instant,
     mut gate: Option<Gate>,
@@ -289,6 +290,7 @@ fn wait(
             match gate.as_ref().map_or(Some(true), Gate::poll) {
                 Some(true) => {
                     gate = None;
+                    w.container_id = cidfile.and_then(engine::read_cidfile);
                     if let Err(e) = send_strategy(req, pumps, name, boosted, &mut w) {
                         // Fail closed: never a strategy above its CPU limit.
                         w.failure = Some(e);
@@ -330,7 +332,7 @@ fn wait(
 fn send_strategy(req: &Request, pumps: &mut Pumps, name: &str, boosted: bool, w: &mut Waited) -> Result<(), Error> {
     let s = req.settings;
     if boosted {
-        w.container_id = tighten(req.engine, name, s.cpus)?;
+        w.container_id = tighten(req.engine, name, w.container_id.take(), s.cpus)?;
     }
     let now = Instant::now();
     w.ready_at = Some(now);
@@ -358,12 +360,13 @@ fn kernel_oom_kills(log: &mut crate::monitor::KernelLog, engine: &Engine, name: 
 
 /// Lower the running container's CPU quota to `cpus` and read it back:
 /// from the container's cgroup when the engine is local, else from the
-/// engine. Anything but the configured value is an error. Returns the
-/// container's id when the engine gave it (the monitor reuses it).
-fn tighten(engine: &Engine, name: &str, cpus: f64) -> Result<Option<String>, EngineError> {
+/// engine. Anything but the configured value is an error. `known`: the id
+/// from the CLI's cidfile, else the engine is asked. Returns the id when
+/// known (the monitor reuses it).
+fn tighten(engine: &Engine, name: &str, known: Option<String>, cpus: f64) -> Result<Option<String>, EngineError> {
     let fail = |message: String| EngineError::CpuLimit { name: name.to_string(), cpus, message };
     engine::update_cpus(engine, name, cpus).map_err(|e| fail(e.to_string()))?;
-    let id = engine::container_id(engine, name).ok();
+    let id = known.or_else(|| engine::container_id(engine, name).ok());
     let from_cgroup = id
         .as_deref()
         .and_then(|id| crate::monitor::CgroupFiles::find(Path::new("/sys/fs/cgroup"), id))

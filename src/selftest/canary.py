@@ -223,7 +223,7 @@ else:
     # harness loaded its own filter (it refuses to run the strategy otherwise).
     implied = status.get("Seccomp") == "2" and status.get("CapEff", "1").strip("0") == ""
     record("new_privileges", not implied, "implied by a filter loaded without capabilities" if implied else "unknown")
-allowed_env = {"HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "HOSTNAME", "LC_CTYPE"}
+allowed_env = {"HOME", "LANG", "PATH", "PYTHONDONTWRITEBYTECODE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "HOSTNAME", "LC_CTYPE"}
 extra = sorted(set(os.environ) - allowed_env)
 record("host_environment", bool(extra), ",".join(extra) or "none")
 try:

@@ -41,6 +41,21 @@ pub fn strategy(source: &str) -> Strategy {
 }
 
 /// The finlab-style trivial position most probes return after their checks.
+/// Every variable a strategy may find in its environment: what the product
+/// sets (`HOME`, `LANG`, `PYTHONDONTWRITEBYTECODE`, the native thread
+/// counts) and what the image and the engine add (`PATH`, `HOSTNAME`,
+/// `LC_CTYPE`). Nothing of the host.
+pub const SANDBOX_ENV: [&str; 8] = [
+    "HOME",
+    "LANG",
+    "PATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "HOSTNAME",
+    "LC_CTYPE",
+];
+
 pub const TRIVIAL_TAIL: &str = "\n\ndef strategy(data):\n    return data.get('close') > 0\n";
 
 pub struct Run {

@@ -92,3 +92,35 @@ fn in_a_batch_the_containers_held_warm_are_tightened_before_their_strategy() {
         assert_eq!(seen["cpus"].as_f64(), Some(0.25), "{}: the strategy saw {seen}", v["strategy"]["path"]);
     }
 }
+
+/// A strategy that asks numpy's OpenBLAS how many threads it runs (the
+/// library as loaded in the process, found in its maps), and reports the
+/// thread variables it sees.
+fn blas_threads_probe() -> String {
+    format!(
+        r#"
+import ctypes, json, os
+import numpy
+libs = sorted({{l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower()}})
+lib = ctypes.CDLL(libs[0])
+get = getattr(lib, 'openblas_get_num_threads64_', None) or getattr(lib, 'openblas_get_num_threads')
+print(json.dumps({{"blas": get(), "openblas": os.environ.get("OPENBLAS_NUM_THREADS"), "omp": os.environ.get("OMP_NUM_THREADS")}}))
+{TRIVIAL_TAIL}"#
+    )
+}
+
+#[test]
+fn blas_runs_no_more_threads_than_the_strategys_whole_cpus() {
+    // At half a CPU the warm-up's imports (at the boost) must not start a
+    // BLAS worker per host CPU: each costs start-up and spin in every
+    // container, for a strategy that cannot use it. The runtime policy is
+    // off only so the probe may use ctypes to ask OpenBLAS itself.
+    let run = exec(&blas_threads_probe(), &["--skip-screening", "--no-runtime-policy", "--cpus", "0.5"]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    let p = run.probe();
+    assert_eq!((p["blas"].as_u64(), &p["openblas"], &p["omp"]), (Some(1), &"1".into(), &"1".into()), "{p}");
+    // With two whole CPUs the strategy may use two.
+    let run = exec(&blas_threads_probe(), &["--skip-screening", "--no-runtime-policy", "--cpus", "2"]);
+    assert_eq!(run.status(), "ok", "{}", run.describe());
+    assert_eq!(run.probe()["blas"].as_u64(), Some(2), "{}", run.probe());
+}
