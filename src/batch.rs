@@ -64,13 +64,29 @@ pub fn expand(inputs: &[PathBuf], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf
     Ok(out)
 }
 
+/// [`expand`], refusing an expansion that names no strategy at all (an
+/// empty directory, an empty list on stdin).
+pub fn expand_some(inputs: &[PathBuf], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf>, InputError> {
+    let found = expand(inputs, stdin)?;
+    if found.is_empty() {
+        let named: Vec<String> = inputs
+            .iter()
+            .map(|p| if p.as_os_str() == "-" { "the list on stdin".to_string() } else { format!("`{}`", p.display()) })
+            .collect();
+        let inputs = if named.is_empty() { "the command line".to_string() } else { named.join(", ") };
+        return Err(InputError::NoStrategies { inputs });
+    }
+    Ok(found)
+}
+
 /// The (strategy, data, config) hashes of the lines an output file holds.
 #[derive(Debug, Default)]
 pub struct ResumeIndex(HashSet<(String, String, String)>);
 
 impl ResumeIndex {
     /// Read an earlier output; a missing file is an empty index, and lines
-    /// that do not parse (a line cut by a crash) are ignored.
+    /// that do not parse (a line cut by a crash, possibly inside a UTF-8
+    /// sequence, or bytes that are not text at all) are ignored.
     pub fn load(path: &Path) -> std::io::Result<ResumeIndex> {
         let file = match std::fs::File::open(path) {
             Ok(f) => f,
@@ -78,8 +94,8 @@ impl ResumeIndex {
             Err(e) => return Err(e),
         };
         let mut set = HashSet::new();
-        for line in std::io::BufReader::new(file).lines() {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line?) else { continue };
+        for line in std::io::BufReader::new(file).split(b'\n') {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&line?) else { continue };
             let p = &v["provenance"];
             if let (Some(s), Some(d), Some(c)) =
                 (p["strategy_sha256"].as_str(), p["data_sha256"].as_str(), p["config_sha256"].as_str())
@@ -490,6 +506,33 @@ mod tests {
         assert!(!idx.contains("s", "d", "other config"));
         assert_eq!(idx.len(), 1);
         assert!(ResumeIndex::load(&dir.path().join("missing")).expect("empty").is_empty());
+    }
+
+    #[test]
+    fn resume_index_survives_a_line_cut_inside_a_utf8_sequence_and_binary_junk() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = dir.path().join("r.jsonl");
+        let good = "{\"strategy\":{\"path\":\"策略.py\"},\"provenance\":{\"strategy_sha256\":\"s\",\"data_sha256\":\"d\",\"config_sha256\":\"c\"}}";
+        let cut = &good.as_bytes()[..good.find('略').expect("CJK") + 1]; // inside the character
+        let mut bytes = cut.to_vec();
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&[0xff, 0xfe, 0x00, b'\n']);
+        bytes.extend_from_slice(good.as_bytes());
+        bytes.push(b'\n');
+        std::fs::write(&out, bytes).expect("write");
+        let idx = ResumeIndex::load(&out).expect("a torn or binary line is skipped, not an error");
+        assert!(idx.contains("s", "d", "c"));
+        assert_eq!(idx.len(), 1);
+    }
+
+    #[test]
+    fn an_expansion_without_strategies_names_what_was_searched() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let err = expand_some(&[dir.path().to_path_buf(), PathBuf::from("-")], &mut std::io::Cursor::new("\n# none\n"))
+            .expect_err("nothing found");
+        let text = err.to_string();
+        assert!(text.contains(&dir.path().display().to_string()) && text.contains("stdin"), "{text}");
+        assert!(matches!(err, InputError::NoStrategies { .. }));
     }
 
     #[test]

@@ -224,6 +224,12 @@ pub enum InputError {
 
     #[error("strategy `{path}` cannot be read as a notebook: {message}")]
     Notebook { path: PathBuf, message: String },
+
+    #[error("no strategies in {inputs}")]
+    NoStrategies { inputs: String },
+
+    #[error("cannot append the results to `{path}`: {source}")]
+    Output { path: PathBuf, source: std::io::Error },
 }
 
 impl InputError {
@@ -231,6 +237,12 @@ impl InputError {
         match self {
             InputError::Data { .. } => {
                 Some("--data takes a Parquet file in long layout: columns `date`, `symbol` and numeric fields".into())
+            }
+            InputError::NoStrategies { .. } => {
+                Some("give strategy files, directories holding `*.py` files (not searched recursively), or `-` with one path per line on stdin".into())
+            }
+            InputError::Output { .. } => {
+                Some("--out takes a file (created if missing) in a directory you can write to".into())
             }
             _ => None,
         }

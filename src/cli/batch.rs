@@ -15,8 +15,8 @@ Examples:
 
 One line per strategy, the schema of `exec --json` (a strategy that cannot be
 read gets an error line with its path). Exit codes: 0 the batch ran, whatever
-the strategies did; 2 usage or config error; 3 engine unavailable; 4 bad data
-or no strategies; 130/143 interrupted (every container removed, the lines so
+the strategies did; 2 usage or config error; 3 engine unavailable; 4 bad data,
+no strategies, or an `--out` that cannot be appended to; 130/143 interrupted (every container removed, the lines so
 far valid). A strategy file named like a subcommand (`submit`, `status`,
 `collect`, `cancel`) is given as `./submit`.";
 
@@ -48,9 +48,9 @@ pub struct BatchArgs {
     #[arg(long, value_name = "PATH", required = true)]
     pub data: Option<PathBuf>,
 
-    /// Containers at a time (default: the number of CPUs).
-    #[arg(long, short, value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Strategies running at a time, each with a warm successor (default: the number of CPUs).
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
 
     /// Append one JSON line per strategy to this file (safe with concurrent writers).
     #[arg(long, value_name = "FILE")]

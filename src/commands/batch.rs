@@ -25,7 +25,13 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     // Required by clap whenever no subcommand is given.
     let data = args.data.clone().ok_or_else(|| Error::Internal("`--data` is required".into()))?;
     let (resume, mut out) = open_output(args)?;
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let jobs = args
+        .jobs
+        .map_or_else(
+            || std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            |j| usize::try_from(j).unwrap_or(usize::MAX),
+        )
+        .max(1);
     if args.skip_screening {
         ctx.printer.warn("screening skipped (--skip-screening): the container alone must hold");
     }
@@ -118,15 +124,7 @@ fn serve_live_metrics(ctx: &Context, args: &BatchArgs) -> Result<Option<metrics_
 
 /// The strategy files the inputs name; none at all is an input error.
 fn strategies(args: &BatchArgs) -> Result<Vec<std::path::PathBuf>> {
-    let strategies = batch::expand(&args.inputs, &mut std::io::stdin().lock())?;
-    if strategies.is_empty() {
-        return Err(InputError::Data {
-            path: args.inputs.first().cloned().unwrap_or_default(),
-            message: "no strategies: give files, directories of `*.py`, or `-` with paths on stdin".into(),
-        }
-        .into());
-    }
-    Ok(strategies)
+    Ok(batch::expand_some(&args.inputs, &mut std::io::stdin().lock())?)
 }
 
 /// The resume index of `--out` (with `--resume`), and `--out` opened for
@@ -138,12 +136,41 @@ fn open_output(args: &BatchArgs) -> Result<(Option<ResumeIndex>, Option<std::fs:
     } else {
         None
     };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .map_err(|e| Error::Internal(format!("cannot open `{}` for appending: {e}", p.display())))?;
+    let output = |source: std::io::Error| InputError::Output { path: p.clone(), source };
+    if p.is_dir() {
+        return Err(output(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory")).into());
+    }
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(p).map_err(output)?;
+    end_a_torn_line(&mut file).map_err(output)?;
     Ok((resume, Some(file)))
+}
+
+/// A file whose last line was cut (a crash mid-write) gets its newline
+/// first, under the lock: the next line then starts a line of its own
+/// instead of being glued to the torn one (and lost to `--resume`).
+fn end_a_torn_line(f: &mut std::fs::File) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let fd = f.as_raw_fd();
+    // SAFETY: a valid open descriptor; flock has no memory effects.
+    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let r = (|| {
+        let len = f.seek(SeekFrom::End(0))?;
+        if len == 0 {
+            return Ok(());
+        }
+        f.seek(SeekFrom::Start(len - 1))?;
+        let mut last = [0u8; 1];
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            f.write_all(b"\n")?;
+        }
+        Ok(())
+    })();
+    // SAFETY: as above.
+    unsafe { libc::flock(fd, libc::LOCK_UN) };
+    r
 }
 
 /// One line, whole, under an exclusive lock: concurrent batches appending

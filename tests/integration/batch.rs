@@ -115,10 +115,62 @@ fn strategies_from_stdin_and_text_lines_without_json() {
 #[test]
 fn no_strategies_is_an_input_error_with_json() {
     let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("notes.txt"), "not a strategy").expect("write");
     let out = bin().args(["--json", "batch"]).arg(dir.path()).arg("--data").arg(market()).output().expect("batch");
     assert_eq!(out.status.code(), Some(4));
     let v: Value = serde_json::from_slice(&out.stdout).expect("error JSON");
     assert_eq!(v["exit_code"], 4);
+    let message = v["error"]["message"].as_str().unwrap_or("");
+    // About the strategies and where they were looked for, not the data.
+    assert!(message.contains("no strategies") && message.contains(&dir.path().display().to_string()), "{v}");
+    assert!(!v["error"]["hint"].as_str().unwrap_or("").contains("Parquet"), "{v}");
+}
+
+#[test]
+fn bad_batch_arguments_fail_before_any_container_with_their_codes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = dir.path().join("s.py");
+    std::fs::write(&s, TRIVIAL_TAIL).expect("write");
+    let run = |extra: &[&std::ffi::OsStr]| {
+        let mut c = bin();
+        c.args(["--json", "batch"]).arg(&s).arg("--data").arg(market()).args(extra);
+        c.output().expect("batch")
+    };
+    // No slot at all is a usage error, not "the default".
+    let out = run(&["--jobs".as_ref(), "0".as_ref()]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // An --out that cannot be appended to: an input error naming it, with a hint.
+    for target in [dir.path().to_path_buf(), dir.path().join("missing-dir").join("r.jsonl")] {
+        let out = run(&["--out".as_ref(), target.as_os_str()]);
+        assert_eq!(out.status.code(), Some(4), "{}", String::from_utf8_lossy(&out.stdout));
+        let v: Value = serde_json::from_slice(&out.stdout).expect("error JSON");
+        assert_eq!(v["error"]["kind"], "input_error", "{v}");
+        assert!(v["error"]["message"].as_str().unwrap_or("").contains(&target.display().to_string()), "{v}");
+        assert!(v["error"]["hint"].as_str().is_some_and(|h| h.contains("--out")), "{v}");
+    }
+}
+
+#[test]
+fn a_torn_last_line_in_out_is_ended_before_the_next_and_resume_still_works() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = dir.path().join("s.py");
+    std::fs::write(&s, TRIVIAL_TAIL).expect("write");
+    let out = dir.path().join("r.jsonl");
+    // A line cut by a crash inside a UTF-8 sequence (the CJK of a path).
+    let torn = "{\"strategy\":{\"path\":\"策".as_bytes();
+    std::fs::write(&out, &torn[..torn.len() - 1]).expect("write");
+    let batch = |extra: &[&str]| {
+        bin().args(["--quiet", "batch"]).arg(&s).arg("--data").arg(market()).arg("--out").arg(&out).args(extra).output()
+    };
+    let first = batch(&[]).expect("batch");
+    assert_eq!(first.status.code(), Some(0), "{}", String::from_utf8_lossy(&first.stderr));
+    let again = batch(&["--resume"]).expect("resume");
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+    let bytes = std::fs::read(&out).expect("read");
+    let records: Vec<&[u8]> = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(records.len(), 2, "the torn line, then exactly one result: {}", String::from_utf8_lossy(&bytes));
+    let v: Value = serde_json::from_slice(records[1]).expect("the result is a line of its own");
+    assert_eq!(v["status"], "ok", "{v}");
 }
 
 #[test]

@@ -146,17 +146,9 @@ fn submit(ctx: &Context, a: &SubmitArgs) -> Result<Submitted> {
 
 /// The inputs, expanded as `batch` does, each path once.
 fn strategies(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let all = batch::expand(inputs, &mut std::io::stdin().lock())?;
+    let all = batch::expand_some(inputs, &mut std::io::stdin().lock())?;
     let mut seen = BTreeSet::new();
-    let unique: Vec<PathBuf> = all.into_iter().filter(|p| seen.insert(p.clone())).collect();
-    if unique.is_empty() {
-        return Err(InputError::Data {
-            path: inputs.first().cloned().unwrap_or_default(),
-            message: "no strategies: give files, directories of `*.py`, or `-` with paths on stdin".into(),
-        }
-        .into());
-    }
-    Ok(unique)
+    Ok(all.into_iter().filter(|p| seen.insert(p.clone())).collect())
 }
 
 /// Copy each strategy into the run directory, hashed as copied. A file that
