@@ -249,10 +249,15 @@ pub struct Batch<'a> {
     pub resume: Option<&'a ResumeIndex>,
 }
 
+/// What receives each line: an error (the results cannot be written) stops
+/// the batch like an engine failure, so no strategy runs whose result would
+/// be lost.
+pub type OnLine<'a> = dyn FnMut(&Line, &Summary) -> Result<(), Error> + 'a;
+
 /// Run the batch; `on_line` sees each line as it is known (on this thread).
 /// An interrupt stops every slot (each run removes its container) and
 /// returns [`Error::Interrupted`] once all slots have stopped.
-pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<Summary, Error> {
+pub fn run_batch(b: &Batch, on_line: &mut OnLine) -> Result<Summary, Error> {
     let started = Instant::now();
     let req = &b.request;
     let data = run::inspect_data(req.data)?;
@@ -279,7 +284,7 @@ pub fn run_batch(b: &Batch, on_line: &mut dyn FnMut(&Line, &Summary)) -> Result<
             Screened::Done(line) => line,
         };
         summary.add(&line);
-        on_line(&line, &summary);
+        on_line(&line, &summary)?;
     }
     if todo.is_empty() {
         return Ok(finish(summary, started));
@@ -304,7 +309,7 @@ fn run_slots(
     data: &crate::data::DataInfo,
     pre: &run::Preflight,
     summary: &mut Summary,
-    on_line: &mut dyn FnMut(&Line, &Summary),
+    on_line: &mut OnLine,
 ) -> Result<(), Error> {
     let req = &b.request;
 
@@ -364,7 +369,10 @@ fn run_slots(
             match line {
                 Ok(line) => {
                     summary.add(&line);
-                    on_line(&line, summary);
+                    if let Err(e) = on_line(&line, summary) {
+                        stop.store(true, Ordering::SeqCst);
+                        fatal.get_or_insert(e);
+                    }
                 }
                 Err(e) => {
                     stop.store(true, Ordering::SeqCst);

@@ -55,7 +55,6 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         fail_fast: args.fail_fast,
         resume: resume.as_ref(),
     };
-    let mut write_error: Option<std::io::Error> = None;
     let mut on_line = |line: &Line, s: &Summary| {
         let recorded = match line {
             Line::Result(r) => Recorded::Result(r),
@@ -67,11 +66,6 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
             bar.suspend(|| ctx.printer.warn(&w));
         }
         let json = line.to_json();
-        if let Some(f) = out.as_mut() {
-            if let Err(e) = append_line(f, &json) {
-                write_error.get_or_insert(e);
-            }
-        }
         if ctx.printer.json {
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{json}");
@@ -81,12 +75,17 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         }
         bar.set_position(s.done() as u64);
         bar.set_message(format!("ok {} / failed {}", s.ok(), s.done() - s.ok()));
+        match (out.as_mut(), args.out.as_ref()) {
+            // A line that cannot be written stops the batch (it is on stdout
+            // with --json): no strategy runs whose result would be lost.
+            (Some(f), Some(path)) => {
+                append_line(f, &json).map_err(|source| InputError::Output { path: path.clone(), source }.into())
+            }
+            _ => Ok(()),
+        }
     };
     let result = batch::run_batch(&b, &mut on_line);
     bar.finish_and_clear();
-    if let Some(e) = write_error {
-        return Err(Error::Internal(format!("writing the results: {e}")));
-    }
     let summary = result?;
     if !ctx.printer.quiet {
         eprintln!("{}", batch::describe(&summary));

@@ -317,3 +317,37 @@ fn jobs_strategies_run_at_once_and_lines_come_in_completion_order() {
     let times: Vec<String> = got.iter().map(|v| format!("{} {}", v["startup_s"], v["execution_time_s"])).collect();
     assert_eq!(order, ["c_short.py", "b_mid.py", "a_long.py"], "startup_s execution_time_s: {times:?}");
 }
+
+#[test]
+fn an_out_that_fills_up_stops_the_batch_and_leaves_nothing() {
+    // /dev/full opens for appending and refuses every write (ENOSPC): the
+    // first result that cannot be written stops the batch, with an input
+    // error naming the file, instead of running every strategy for nothing.
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..6 {
+        std::fs::write(dir.path().join(format!("s{i}.py")), TRIVIAL_TAIL).expect("write");
+    }
+    let child = bin()
+        .args(["--json", "batch"])
+        .arg(dir.path())
+        .arg("--data")
+        .arg(market())
+        .args(["--jobs", "1", "--out", "/dev/full"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("batch");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("batch");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    let docs: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let error = docs.last().expect("the error document");
+    assert_eq!(error["error"]["kind"], "input_error", "{stdout}");
+    assert!(error["error"]["message"].as_str().unwrap_or("").contains("/dev/full"), "{stdout}");
+    // The line that could not be written is on stdout (nothing lost), and
+    // the batch stopped well before running all six.
+    let results = docs.iter().filter(|d| d.get("provenance").is_some()).count();
+    assert!((1..6).contains(&results), "{results} results before the stop: {stdout}");
+    assert_eq!(containers_of(pid), Vec::<String>::new(), "containers left behind (running or warm)");
+}

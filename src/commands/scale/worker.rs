@@ -85,22 +85,16 @@ pub(super) fn work(
         fail_fast: false,
         resume: None,
     };
-    let mut write_error: Option<Error> = None;
     let mut on_line = |line: &Line, _: &Summary| {
         let path = submitted_as.get(Path::new(line.path())).cloned().unwrap_or_else(|| line.path().to_string());
         let line = line.with_path(&path);
         for w in reporter.record(&recorded(&line)) {
             ctx.printer.warn(&w);
         }
-        if let Err(e) = append(&results, &line) {
-            write_error.get_or_insert(e);
-        }
+        // Stops the shard: a result that cannot be written is not run for nothing.
+        append(&results, &line)
     };
-    let summary = batch::run_batch(&b, &mut on_line);
-    if let Some(e) = write_error {
-        return Err(e);
-    }
-    let summary = summary?;
+    let summary = batch::run_batch(&b, &mut on_line)?;
     if !ctx.printer.quiet {
         eprintln!("shard {shard}: {}", batch::describe(&summary));
     }
