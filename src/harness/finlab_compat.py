@@ -340,10 +340,17 @@ class Data:
                     break
         if found is not None:
             return found
-        known = self.keys() + [m for g in ALIAS_GROUPS.values() for m in g]
-        close = difflib.get_close_matches(key, known, n=3, cutoff=0.3)
+        # Suggest only what this data can answer (its own keys, and the
+        # finlab names that resolve to them), never the key asked for.
+        aliases = [m for g in ALIAS_GROUPS.values() for m in g]
+        answerable = self.keys() + [m for m in aliases if m not in self.keys() and self._answers(m)]
+        close = [c for c in difflib.get_close_matches(key, answerable, n=4, cutoff=0.3) if c != key][:3]
         hint = f"; closest: {', '.join(close)}" if close else ""
-        raise KeyError(f"unknown data key {key!r}{hint}; available: {', '.join(self.keys())}")
+        known = " (a finlab key, but this data holds no table or column for it)" if key in aliases else ""
+        raise KeyError(f"unknown data key {key!r}{known}{hint}; available: {', '.join(self.keys())}")
+
+    def _answers(self, key):
+        return self._verbatim(key) is not None or any(self._verbatim(o) is not None for o in alias_candidates(key))
 
     def get(self, key, *args, **kwargs):
         """One field as a FinlabDataFrame: dates (ascending) x symbols.

@@ -187,6 +187,21 @@ class DataAndIndicators(unittest.TestCase):
             self.data.get("closes")
         self.assertIn("close", str(ctx.exception))
 
+    def test_a_finlab_key_the_data_lacks_is_named_as_such_and_never_suggested_to_itself(self):
+        # Prices only (one file): monthly revenue is a finlab key it lacks.
+        data = fc.Data(os.path.join(self.dir, "d", "price.parquet"))
+        for key in ("monthly_revenue:當月營收", "price:成交股數x", "closes"):
+            with self.assertRaises(KeyError) as ctx:
+                data.get(key)
+            message = str(ctx.exception)
+            closest = message.split("closest: ")[1].split(";")[0] if "closest: " in message else ""
+            self.assertNotIn(key, closest.split(", "), message)
+            for suggested in filter(None, closest.split(", ")):
+                data.get(suggested)  # every suggestion answers
+        with self.assertRaises(KeyError) as ctx:
+            data.get("monthly_revenue:當月營收")
+        self.assertIn("a finlab key, but this data holds no table or column for it", str(ctx.exception))
+
     def test_rsi_is_wilder_smoothing(self):
         rsi = self.data.indicator("RSI", timeperiod=2)["A"]
         # changes +1, -1, +2, +1; alpha 1/2 ewm (adjust=False) from the first change:
