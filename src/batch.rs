@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
@@ -38,11 +39,12 @@ pub fn expand(inputs: &[PathBuf], stdin: &mut dyn BufRead) -> Result<Vec<PathBuf
     let mut out = Vec::new();
     for input in inputs {
         if input.as_os_str() == "-" {
-            for line in stdin.lines() {
+            // Bytes, not text: a file name need not be UTF-8 (`ls | batch -`).
+            for line in stdin.split(b'\n') {
                 let line = line.map_err(|source| InputError::Strategy { path: input.clone(), source })?;
-                let t = line.trim();
-                if !t.is_empty() && !t.starts_with('#') {
-                    out.push(PathBuf::from(t));
+                let t = line.trim_ascii();
+                if !t.is_empty() && !t.starts_with(b"#") {
+                    out.push(PathBuf::from(std::ffi::OsStr::from_bytes(t)));
                 }
             }
         } else if input.is_dir() {
@@ -531,6 +533,13 @@ mod tests {
         let idx = ResumeIndex::load(&out).expect("a torn or binary line is skipped, not an error");
         assert!(idx.contains("s", "d", "c"));
         assert_eq!(idx.len(), 1);
+    }
+
+    #[test]
+    fn a_stdin_list_may_name_files_whose_names_are_not_utf8() {
+        let mut stdin = std::io::Cursor::new(b"caf\xe9.py\r\n\n  ok.py\n".to_vec());
+        let got = expand(&[PathBuf::from("-")], &mut stdin).expect("bytes, not text");
+        assert_eq!(got, [PathBuf::from(std::ffi::OsStr::from_bytes(b"caf\xe9.py")), PathBuf::from("ok.py")]);
     }
 
     #[test]
