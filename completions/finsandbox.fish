@@ -67,7 +67,7 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l json -d '
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s q -l quiet -d 'Print nothing on stderr but errors; `exec` prints no summary on stdout either (unless --json): the exit code, --audit-log and metrics carry the result'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l data -d 'Market data: a Parquet file in long layout, or a directory of tables' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s j -l jobs -d 'Containers at a time (default: the number of CPUs)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s j -l jobs -d 'Strategies running at a time, each with a warm successor (default: the number of CPUs)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l out -d 'Append one JSON line per strategy to this file (safe with concurrent writers)' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l config -d 'Config file' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l image -d 'Sandbox image' -r

@@ -197,20 +197,26 @@ fn sigint_mid_batch_removes_every_container_and_leaves_valid_jsonl() {
         .spawn()
         .expect("spawn");
     let pid = child.id();
-    // Wait until both slots hold a container.
+    // Wait until the quick one has its line and four containers exist: two
+    // strategies running (sleeping) and a warm successor for each, held at
+    // READY.
     let started = Instant::now();
-    while containers_of(pid).len() < 2 && started.elapsed() < Duration::from_secs(60) {
+    let lines_now = || std::fs::read_to_string(&out).unwrap_or_default().lines().count();
+    while (containers_of(pid).len() < 4 || lines_now() < 1) && started.elapsed() < Duration::from_secs(90) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert!(containers_of(pid).len() >= 2, "two containers running");
+    assert_eq!(containers_of(pid).len(), 4, "two running and two warm");
+    assert_eq!(lines_now(), 1, "the quick strategy's line");
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid as i32, libc::SIGINT) };
     let done = child.wait_with_output().expect("wait");
     assert_eq!(done.status.code(), Some(130), "{}", String::from_utf8_lossy(&done.stderr));
     assert!(containers_of(pid).is_empty(), "left behind: {:?}", containers_of(pid));
-    for l in std::fs::read_to_string(&out).unwrap_or_default().lines() {
-        serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"));
-    }
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    let written: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line ({e}): {l}"))).collect();
+    assert_eq!(written.len(), 1, "no line for an interrupted strategy: {text}");
+    assert_eq!(written[0]["status"], "ok", "{text}");
 }
 
 /// Poll until `pid` has `n` containers (or a minute passes); the most seen.
