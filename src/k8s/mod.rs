@@ -12,7 +12,8 @@
 //!
 //! `model` holds the typed objects; `manifest` reads a batch's strategy list;
 //! `version` the Kubernetes versions rendered and validated; `score` the
-//! trusted scorer container's command (`k8s score`).
+//! trusted scorer container's command (`k8s score`); `limits` the sizes
+//! render and score share.
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ use crate::config::Settings;
 use crate::error::{Error, InputError};
 
 pub mod gaps;
+pub mod limits;
 pub mod manifest;
 pub mod model;
 pub mod output;
@@ -105,7 +107,7 @@ pub fn render(
         let message = match e {
             render::TooBig::ConfigMap { bytes } => format!(
                 "the strategies and harness come to {bytes} bytes, over the {} a ConfigMap may hold; split the batch",
-                render::MAX_CONFIGMAP_BYTES
+                limits::MAX_CONFIGMAP_BYTES
             ),
             render::TooBig::Completions { count } => {
                 format!("{count} strategies: an Indexed Job with per-index backoff holds 1 to 100000")

@@ -15,6 +15,7 @@
 //! every pod template, so a container added later cannot miss a field.
 
 use super::gaps::{self, Gap};
+use super::limits::{MAX_CONFIGMAP_BYTES, WORK_SLACK_BYTES};
 use super::model::*;
 use super::version::Version;
 use super::Strategy;
@@ -33,10 +34,6 @@ pub const SCORE_SECONDS: u64 = 120;
 /// The writable layer is read-only; this bounds logs and anything else the
 /// runtime counts as the container's local storage.
 pub const EPHEMERAL_STORAGE: &str = "64Mi";
-/// What the scorer reads besides the position: the frames' other kinds.
-pub(crate) const WORK_SLACK_BYTES: u64 = 16 << 20;
-/// The data a ConfigMap may hold is 1 MiB in all; keep clear of it.
-pub const MAX_CONFIGMAP_BYTES: usize = 1_000_000;
 /// Label keys.
 pub const LABEL_RUN: &str = "finsandbox.dev/run";
 pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";

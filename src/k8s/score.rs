@@ -39,7 +39,7 @@ pub const SETTINGS_FILE: &str = "settings.json";
 pub const TERMINATION_LOG_BYTES: usize = 4096;
 /// Frames hold the position, the summary and the strategy's stdout: never
 /// more than the `work` volume's size limit.
-pub const MAX_FRAMES_BYTES: u64 = MAX_POSITION_BYTES as u64 + super::render::WORK_SLACK_BYTES;
+pub const MAX_FRAMES_BYTES: u64 = MAX_POSITION_BYTES as u64 + super::limits::WORK_SLACK_BYTES;
 /// An exit code is a short decimal line.
 const MAX_EXIT_CODE_BYTES: u64 = 32;
 
@@ -194,7 +194,7 @@ fn config_error(path: &Path, message: impl Into<String>) -> Error {
 }
 
 fn read_config_text(path: &Path) -> Result<String, Error> {
-    crate::fsread::read_to_string_bounded(path, super::render::MAX_CONFIGMAP_BYTES as u64)
+    crate::fsread::read_to_string_bounded(path, super::limits::MAX_CONFIGMAP_BYTES as u64)
         .map_err(|e| config_error(path, e.to_string()))
 }
 
