@@ -8,14 +8,13 @@
 //! user (uid and name from the password database) and the host.
 //!
 //! Appends are safe with concurrent writers: the file is opened `O_APPEND`,
-//! the line is written with one `write` under an exclusive `flock`, so lines
-//! never interleave even on filesystems where `O_APPEND` alone is not atomic.
+//! the line is written with one `write` under an exclusive `flock`
+//! ([`crate::jsonl`]), so lines never interleave even on filesystems where
+//! `O_APPEND` alone is not atomic.
 //! The file is opened before the run ([`open`]): a log that cannot be
 //! written refuses the run up front instead of losing its record.
 
-use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
 use serde::Serialize;
@@ -152,6 +151,7 @@ pub struct Log {
 pub fn open(path: &Path) -> Result<Log, String> {
     let file = std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .mode(0o600)
         .open(path)
@@ -163,19 +163,10 @@ pub fn open(path: &Path) -> Result<Log, String> {
 }
 
 impl Log {
-    /// One line, one `write`, under an exclusive lock.
+    /// One line, one `write`, under an exclusive lock ([`crate::jsonl`]).
     pub fn append(&mut self, entry: &Entry) -> Result<(), String> {
-        let line = entry.to_line();
-        let fd = self.file.as_raw_fd();
-        let err = |e: std::io::Error| format!("cannot append to the audit log `{}`: {e}", self.path.display());
-        // SAFETY: a valid open descriptor; flock has no memory effects.
-        if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
-            return Err(err(std::io::Error::last_os_error()));
-        }
-        let r = self.file.write_all(line.as_bytes()).and_then(|_| self.file.flush());
-        // SAFETY: as above.
-        unsafe { libc::flock(fd, libc::LOCK_UN) };
-        r.map_err(err)
+        crate::jsonl::append(&mut self.file, entry.to_line().trim_end_matches('\n'))
+            .map_err(|e| format!("cannot append to the audit log `{}`: {e}", self.path.display()))
     }
 }
 

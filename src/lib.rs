@@ -14,7 +14,8 @@
 //!   textfile format), `metrics_server` (`batch --metrics-listen`), `audit`
 //!   (one JSON line per run).
 //! * At the bottom: `config` (layers), `error` (exit codes), `host` (boot id,
-//!   run ids, hashes, processes), `position`, `harness` (the embedded Python).
+//!   run ids, hashes, processes), `jsonl` (lines appended under a lock),
+//!   `position`, `harness` (the embedded Python).
 
 pub mod audit;
 pub mod batch;
@@ -30,6 +31,7 @@ pub mod fsread;
 pub mod harness;
 pub mod host;
 pub mod image;
+pub mod jsonl;
 pub mod k8s;
 pub mod metrics;
 pub mod metrics_server;

@@ -2,7 +2,6 @@
 //! on stderr, a summary at the end.
 
 use std::io::{IsTerminal, Write};
-use std::os::unix::io::AsRawFd;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -78,9 +77,8 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
         match (out.as_mut(), args.out.as_ref()) {
             // A line that cannot be written stops the batch (it is on stdout
             // with --json): no strategy runs whose result would be lost.
-            (Some(f), Some(path)) => {
-                append_line(f, &json).map_err(|source| InputError::Output { path: path.clone(), source }.into())
-            }
+            (Some(f), Some(path)) => crate::jsonl::append(f, &json)
+                .map_err(|source| InputError::Output { path: path.clone(), source }.into()),
             _ => Ok(()),
         }
     };
@@ -135,57 +133,8 @@ fn open_output(args: &BatchArgs) -> Result<(Option<ResumeIndex>, Option<std::fs:
     } else {
         None
     };
-    let output = |source: std::io::Error| InputError::Output { path: p.clone(), source };
-    if p.is_dir() {
-        return Err(output(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory")).into());
-    }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(p).map_err(output)?;
-    end_a_torn_line(&mut file).map_err(output)?;
+    let file = crate::jsonl::open(p).map_err(|source| InputError::Output { path: p.clone(), source })?;
     Ok((resume, Some(file)))
-}
-
-/// A file whose last line was cut (a crash mid-write) gets its newline
-/// first, under the lock: the next line then starts a line of its own
-/// instead of being glued to the torn one (and lost to `--resume`).
-fn end_a_torn_line(f: &mut std::fs::File) -> std::io::Result<()> {
-    use std::io::{Read, Seek, SeekFrom};
-    let fd = f.as_raw_fd();
-    // SAFETY: a valid open descriptor; flock has no memory effects.
-    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let r = (|| {
-        let len = f.seek(SeekFrom::End(0))?;
-        if len == 0 {
-            return Ok(());
-        }
-        f.seek(SeekFrom::Start(len - 1))?;
-        let mut last = [0u8; 1];
-        f.read_exact(&mut last)?;
-        if last[0] != b'\n' {
-            f.write_all(b"\n")?;
-        }
-        Ok(())
-    })();
-    // SAFETY: as above.
-    unsafe { libc::flock(fd, libc::LOCK_UN) };
-    r
-}
-
-/// One line, whole, under an exclusive lock: concurrent batches appending
-/// to the same file never interleave.
-fn append_line(f: &mut std::fs::File, json: &str) -> std::io::Result<()> {
-    let fd = f.as_raw_fd();
-    // SAFETY: a valid open descriptor; flock has no memory effects.
-    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let mut buf = json.as_bytes().to_vec();
-    buf.push(b'\n');
-    let r = f.write_all(&buf).and_then(|_| f.flush());
-    // SAFETY: as above.
-    unsafe { libc::flock(fd, libc::LOCK_UN) };
-    r
 }
 
 fn text_line(line: &Line) -> String {

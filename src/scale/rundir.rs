@@ -18,9 +18,8 @@
 //! manifest is written once, atomically (temp file + rename).
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, Write};
+use std::io::Write;
 use std::ops::Range;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -231,7 +230,7 @@ impl RunDir {
     }
 
     pub fn record_submission(&self, s: &Submission) -> std::io::Result<()> {
-        append_line(&self.root.join(SUBMISSIONS), &serde_json::to_string(s).map_err(std::io::Error::other)?)
+        crate::jsonl::append_to(&self.root.join(SUBMISSIONS), &serde_json::to_string(s).map_err(std::io::Error::other)?)
     }
 }
 
@@ -273,37 +272,6 @@ pub fn merge<'a>(entries: &[Entry], found: &'a BTreeMap<String, String>) -> (Vec
         }
     }
     (lines, missing)
-}
-
-/// Append one line, whole, under an exclusive lock. A file whose last line
-/// was cut short (a writer killed mid-write) gets a newline first, so the
-/// torn fragment never swallows the new line.
-pub fn append_line(path: &Path, json: &str) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().create(true).read(true).append(true).open(path)?;
-    let fd = f.as_raw_fd();
-    // SAFETY: a valid open descriptor; flock has no memory effects.
-    if unsafe { libc::flock(fd, libc::LOCK_EX) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let r = (|| {
-        let mut buf = Vec::with_capacity(json.len() + 2);
-        let len = f.metadata()?.len();
-        if len > 0 {
-            let mut last = [0u8; 1];
-            f.seek(std::io::SeekFrom::Start(len - 1))?;
-            f.read_exact(&mut last)?;
-            if last[0] != b'\n' {
-                buf.push(b'\n');
-            }
-        }
-        buf.extend_from_slice(json.as_bytes());
-        buf.push(b'\n');
-        f.write_all(&buf)?;
-        f.flush()
-    })();
-    // SAFETY: as above.
-    unsafe { libc::flock(fd, libc::LOCK_UN) };
-    r
 }
 
 #[cfg(test)]
@@ -348,7 +316,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let p = dir.path().join("s.jsonl");
         std::fs::write(&p, "{\"strategy\":{\"path\":\"a.py\"}}\n{\"strategy\":{\"pa").expect("write");
-        append_line(&p, "{\"strategy\":{\"path\":\"b.py\"}}").expect("append");
+        crate::jsonl::append_to(&p, "{\"strategy\":{\"path\":\"b.py\"}}").expect("append");
         let r = parse_results(&std::fs::read_to_string(&p).expect("read"));
         assert_eq!(r.keys().collect::<Vec<_>>(), ["a.py", "b.py"]);
     }

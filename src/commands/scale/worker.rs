@@ -29,7 +29,7 @@ pub(super) fn event(rd: &RunDir, shard: usize, what: &str, exit_code: Option<i32
         exit_code,
     };
     if let Ok(json) = serde_json::to_string(&e) {
-        let _ = rundir::append_line(&rd.events(shard), &json);
+        let _ = crate::jsonl::append_to(&rd.events(shard), &json);
     }
 }
 
@@ -130,7 +130,7 @@ pub(super) fn recorded(line: &Line) -> Recorded<'_> {
 }
 
 pub(super) fn append(path: &Path, line: &Line) -> Result<()> {
-    rundir::append_line(path, &line.to_json()).map_err(|e| internal(&format!("writing `{}`", path.display()), e))
+    crate::jsonl::append_to(path, &line.to_json()).map_err(|e| internal(&format!("writing `{}`", path.display()), e))
 }
 
 pub(super) fn internal(what: &str, e: impl std::fmt::Display) -> Error {
