@@ -8,31 +8,10 @@
 #
 #   benches/cpu_per_run.sh [N=50] [PAIRS=2]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 N=${1:-50}
 PAIRS=${2:-2}
-BIN=${FINSANDBOX:-target/release/finsandbox}
-[ -x "$BIN" ] || cargo build --release --quiet
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$BIN" seccomp show > "$work/seccomp.json" 2>/dev/null
-cp examples/market.parquet "$work/market.parquet"
-chmod 644 "$work/market.parquet"
-mkdir -p "$work/strategies"
-srcs=(examples/momentum.py examples/finlab_style.py tests/screening/accepted/*.py)
-i=0
-while [ "$i" -lt "$N" ]; do
-  for s in "${srcs[@]}"; do
-    [ "$i" -ge "$N" ] && break
-    cp "$s" "$work/strategies/$(printf '%03d' "$i")_$(basename "$s")"
-    i=$((i + 1))
-  done
-done
-hardened=(--network none --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev,size=1g --cpus 0.5
-  --memory 2g --memory-swap 2g --pids-limit 100 --user 1000:1000 --cap-drop ALL
-  --security-opt no-new-privileges --security-opt "seccomp=$work/seccomp.json"
-  --mount "type=bind,source=$work/market.parquet,target=/data/market,readonly")
-read_data="import pandas, pyarrow.parquet as pq; pq.read_table('/data/market').to_pandas()"
+source "$(dirname "$0")/common.sh"
+copy_strategies "$work/strategies" "$N"
 
 busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 # per_item LABEL COUNT COMMAND...: machine CPU-seconds per item, and wall.

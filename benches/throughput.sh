@@ -6,44 +6,15 @@
 #
 #   benches/throughput.sh [N_BATCH=50] [RUNS=5]      (RSS_N=1000 adds the RSS run)
 #
-# The baseline container does the least any per-strategy runner must: start
-# Python, import pandas and pyarrow, read the data. It runs with finsandbox's
-# own hardening and limits (network none, read-only root, noexec tmpfs,
-# 0.5 CPU, 2 GiB without swap, 100 pids, uid 1000, no capabilities,
-# no-new-privileges, the embedded seccomp profile, the data read-only).
+# The baseline and the strategies: benches/common.sh.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 N=${1:-50}
 RUNS=${2:-5}
-BIN=${FINSANDBOX:-target/release/finsandbox}
-[ -x "$BIN" ] || cargo build --release --quiet
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-"$BIN" seccomp show > "$work/seccomp.json" 2>/dev/null
-cp examples/market.parquet "$work/market.parquet"
-chmod 644 "$work/market.parquet"
-
-# The strategies: the examples and the accepted corpus, repeated to N files.
-mkdir -p "$work/strategies"
-srcs=(examples/momentum.py examples/finlab_style.py tests/screening/accepted/*.py)
-i=0
-while [ "$i" -lt "$N" ]; do
-  for s in "${srcs[@]}"; do
-    [ "$i" -ge "$N" ] && break
-    cp "$s" "$work/strategies/$(printf '%03d' "$i")_$(basename "$s")"
-    i=$((i + 1))
-  done
-done
+source "$(dirname "$0")/common.sh"
+copy_strategies "$work/strategies" "$N"
 printf 'def strategy(data):\n    return data.get("close") > 0\n' > "$work/trivial.py"
 
-hardened=(docker run --rm --network none --read-only
-  --tmpfs /tmp:rw,noexec,nosuid,nodev,size=1g --cpus 0.5 --memory 2g --memory-swap 2g
-  --pids-limit 100 --user 1000:1000 --cap-drop ALL --security-opt no-new-privileges
-  --security-opt "seccomp=$work/seccomp.json"
-  --mount "type=bind,source=$work/market.parquet,target=/data/market,readonly"
-  finsandbox-runtime:1 python3 -I -B -c
-  "import pandas, pyarrow.parquet as pq; pq.read_table('/data/market').to_pandas()")
-printf '%q ' "${hardened[@]}" > "$work/baseline.sh"
+printf '%q ' docker run --rm "${hardened[@]}" finsandbox-runtime:1 python3 -I -B -c "$read_data" > "$work/baseline.sh"
 chmod +x "$work/baseline.sh"
 # Sequential and 4-way parallel baselines over N strategies.
 printf 'for i in $(seq %d); do bash %s >/dev/null; done\n' "$N" "$work/baseline.sh" > "$work/seq.sh"
@@ -71,15 +42,7 @@ done
 # the strategies are the same files, repeated; the result lines go to a file.
 if [ -n "${RSS_N:-}" ]; then
   echo "== CLI peak RSS over a batch of $RSS_N strategies (--jobs 2)"
-  mkdir -p "$work/many"
-  i=0
-  while [ "$i" -lt "$RSS_N" ]; do
-    for s in "${srcs[@]}"; do
-      [ "$i" -ge "$RSS_N" ] && break
-      cp "$s" "$work/many/$(printf '%05d' "$i")_$(basename "$s")"
-      i=$((i + 1))
-    done
-  done
+  copy_strategies "$work/many" "$RSS_N"
   /usr/bin/time -f 'peak RSS %M KB, wall %e s' "$BIN" --quiet batch "$work/many" --data "$work/market.parquet" \
     --jobs 2 --out "$work/many.jsonl"
   echo "lines: $(wc -l < "$work/many.jsonl")"

@@ -15,7 +15,7 @@ pub use argv::{
 pub use command::{Engine, Flavor};
 pub use container::{start, ContainerGuard, RunningContainer};
 pub use ops::{
-    container_id, cpu_limit, image_inspect, inspect_state, kill, list_labelled, locate, parse_cid, parse_image_record,
+    container_id, cpu_limit, image_inspect, inspect_state, kill, list_labelled, locate, parse_image_record,
     parse_labelled, parse_runtimes, preflight, read_cidfile, remove, runtimes, update_cpus, ContainerState, EngineInfo,
     ImageRecord, LabelledContainer, QUICK,
 };

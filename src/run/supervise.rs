@@ -221,7 +221,10 @@ pub fn supervise(
     drop(pumps.go.take());
     let mut monitor = w.monitor.map(|m| m.stop()).unwrap_or_default();
     if let Some(log) = kernel_log.as_mut() {
-        monitor.oom_kills = monitor.oom_kills.max(kernel_oom_kills(log, req.engine, name, w.container_id.as_deref()));
+        // A container killed in its warm-up never had its id read: the
+        // cidfile has it still, the engine is asked only if it does not.
+        let known = w.container_id.clone().or_else(|| spec.cidfile.as_deref().and_then(engine::read_cidfile));
+        monitor.oom_kills = monitor.oom_kills.max(kernel_oom_kills(log, req.engine, name, known.as_deref()));
     }
     if monitor.oom_kills > 0 && monitor.memory_peak_bytes.is_none_or(|p| p < s.memory_bytes) {
         // An OOM kill in the container's cgroup means its usage reached the
