@@ -116,6 +116,13 @@ fn name_of(v: &Value) -> String {
 }
 
 /// A run directory under the test's temporary directory, without spaces.
+/// An empty `strategies/` directory in the test's temporary directory.
+fn strategies_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    let dir = tmp.path().join("strategies");
+    std::fs::create_dir(&dir).expect("mkdir");
+    dir
+}
+
 fn run_dir(tmp: &tempfile::TempDir) -> PathBuf {
     tmp.path().join("run")
 }
@@ -136,8 +143,7 @@ impl Drop for Cancel {
 fn slurm_results_equal_a_local_batch_and_the_array_throttle_holds() {
     require_slurm();
     let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("strategies");
-    std::fs::create_dir(&dir).expect("mkdir");
+    let dir = strategies_dir(&tmp);
     std::fs::copy(crate::support::root().join("examples/momentum.py"), dir.join("a_momentum.py")).expect("copy");
     write(&dir, "b_rejected.py", "import os\nos.system('id')\n");
     write(&dir, "c_error.py", "def strategy(data):\n    raise ValueError('bad idea')\n");
@@ -219,8 +225,7 @@ fn slurm_results_equal_a_local_batch_and_the_array_throttle_holds() {
 fn cancel_mid_run_leaves_no_container_and_resume_completes_exactly_the_missing() {
     require_slurm();
     let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("strategies");
-    std::fs::create_dir(&dir).expect("mkdir");
+    let dir = strategies_dir(&tmp);
     write(&dir, "s0_quick.py", &format!("x = 0{TRIVIAL_TAIL}"));
     write(&dir, "s1_slow.py", &format!("import time\ntime.sleep(8){TRIVIAL_TAIL}"));
     for i in 2..5 {
@@ -288,8 +293,7 @@ fn cancel_mid_run_leaves_no_container_and_resume_completes_exactly_the_missing()
 fn a_worker_refuses_a_strategy_changed_after_submit_and_runs_each_strategy_once() {
     require_slurm();
     let tmp = tempfile::tempdir().expect("tmp");
-    let dir = tmp.path().join("strategies");
-    std::fs::create_dir(&dir).expect("mkdir");
+    let dir = strategies_dir(&tmp);
     write(&dir, "a_ok.py", &format!("x = 1{TRIVIAL_TAIL}"));
     write(&dir, "b_changed.py", &format!("x = 2{TRIVIAL_TAIL}"));
     // Over the 1 MiB limit at submit time: no copy, an error line, never a
