@@ -38,17 +38,10 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let b = Batch {
         strategies,
         request: run::Request {
-            strategy: std::path::Path::new(""),
-            data: &data,
-            settings: &settings,
-            engine: &engine,
-            signal,
             skip_screening: args.skip_screening,
-            equity_out: None,
             start: args.start.clone(),
             end: args.end.clone(),
-            runtime_policy: true,
-            batch_run: None,
+            ..run::Request::new(std::path::Path::new(""), &data, &settings, &engine, signal)
         },
         jobs,
         fail_fast: args.fail_fast,

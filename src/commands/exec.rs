@@ -62,17 +62,12 @@ fn run_once(
         ctx.printer.warn("screening skipped (--skip-screening): the container alone must hold");
     }
     let request = run::Request {
-        strategy: &args.strategy,
-        data: &args.data,
-        settings,
-        engine: &engine,
-        signal,
         skip_screening: args.skip_screening,
         equity_out: args.equity_out.clone(),
         start: args.start.clone(),
         end: args.end.clone(),
         runtime_policy: !args.no_runtime_policy,
-        batch_run: None,
+        ..run::Request::new(&args.strategy, &args.data, settings, &engine, signal)
     };
     run::run(&request)
 }

@@ -173,20 +173,8 @@ fn request<'a>(
     data: &'a Path,
     engine: &'a crate::engine::Engine,
 ) -> run::Request<'a> {
-    run::Request {
-        strategy,
-        data,
-        settings: s,
-        engine,
-        signal: Arc::default(),
-        skip_screening: false,
-        equity_out: None,
-        start: None,
-        end: None,
-        // The render always turns the harness's runtime policy on.
-        runtime_policy: true,
-        batch_run: None,
-    }
+    // The render always turns the harness's runtime policy on, as `new` does.
+    run::Request::new(strategy, data, s, engine, Arc::default())
 }
 
 fn config_error(path: &Path, message: impl Into<String>) -> Error {

@@ -5,19 +5,8 @@ use super::*;
 fn result(status: Status, container: bool) -> RunResult {
     let settings = crate::config::Settings::default();
     let engine = crate::engine::Engine { program: PathBuf::from("docker") };
-    let req = crate::run::Request {
-        strategy: Path::new("s.py"),
-        data: Path::new("d.parquet"),
-        settings: &settings,
-        engine: &engine,
-        signal: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-        skip_screening: false,
-        equity_out: None,
-        start: None,
-        end: None,
-        runtime_policy: true,
-        batch_run: None,
-    };
+    let req =
+        crate::run::Request::new(Path::new("s.py"), Path::new("d.parquet"), &settings, &engine, Default::default());
     let screening = crate::report::ScreeningInfo { skipped: false, findings: Vec::new(), elapsed_ms: 0.0 };
     let mut r = crate::run::rejected(&req, "x = 1\n", screening);
     r.status = status;

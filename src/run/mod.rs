@@ -66,6 +66,33 @@ pub struct Request<'a> {
     pub batch_run: Option<String>,
 }
 
+impl<'a> Request<'a> {
+    /// A run with every protection on and nothing extra: screening and the
+    /// runtime policy on, no equity file, the data's own date range, no
+    /// scheduled batch. Callers change what differs with `..`.
+    pub fn new(
+        strategy: &'a Path,
+        data: &'a Path,
+        settings: &'a Settings,
+        engine: &'a Engine,
+        signal: Arc<AtomicUsize>,
+    ) -> Request<'a> {
+        Request {
+            strategy,
+            data,
+            settings,
+            engine,
+            signal,
+            skip_screening: false,
+            equity_out: None,
+            start: None,
+            end: None,
+            runtime_policy: true,
+            batch_run: None,
+        }
+    }
+}
+
 /// The code that runs (and is screened) and the host's notes on it: a
 /// notebook's code cells in order, a script without its IPython magics.
 pub struct Source {

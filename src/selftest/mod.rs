@@ -51,18 +51,10 @@ pub fn run(engine: &Engine, settings: &Settings, signal: Arc<AtomicUsize>) -> Re
     s.timeout_seconds = s.timeout_seconds.min(120);
     let runtime = s.runtime.clone().unwrap_or_else(|| "default".into());
     let request = crate::run::Request {
-        strategy: &canary,
-        data: &data,
-        settings: &s,
-        engine,
-        signal,
         skip_screening: true,
-        equity_out: None,
-        start: None,
-        end: None,
         // The canary probes the layers below the runtime policy.
         runtime_policy: false,
-        batch_run: None,
+        ..crate::run::Request::new(&canary, &data, &s, engine, signal)
     };
     let result = match crate::run::run(&request) {
         Ok(r) => r,

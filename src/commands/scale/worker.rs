@@ -69,17 +69,11 @@ pub(super) fn work(
     let b = Batch {
         strategies: todo,
         request: run::Request {
-            strategy: Path::new(""),
-            data: &m.data.path,
-            settings: &settings,
-            engine: &engine,
-            signal,
             skip_screening: flags.skip_screening,
-            equity_out: None,
             start: flags.start.clone(),
             end: flags.end.clone(),
-            runtime_policy: true,
             batch_run: Some(m.run_id.clone()),
+            ..run::Request::new(Path::new(""), &m.data.path, &settings, &engine, signal)
         },
         jobs: m.jobs.max(1),
         fail_fast: false,
