@@ -42,11 +42,11 @@ complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "seccomp" -d '
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "generate" -d 'Generate shell completions or the man page (used by packaging)'
 complete -c finsandbox -n "__fish_finsandbox_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l data -d 'Market data: a Parquet file in long layout (date, symbol, fields...)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l config -d 'Config file (default: `config/docker_config.yaml` if present, or `FINSANDBOX_CONFIG`)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l image -d 'Sandbox image' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l memory -d 'Memory limit, e.g. `512m`, `2g` (swap is disabled: the same value)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l cpus -d 'CPU limit in CPUs, e.g. `0.5`' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l timeout -d 'Wall-clock limit in seconds' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l config -d 'Config file (default: `FINSANDBOX_CONFIG`, `./finsandbox.yaml`, `./config/docker_config.yaml`, the user\'s, the system\'s; `config show` says which)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l image -d 'Sandbox image of the strategy\'s container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l memory -d 'Memory limit per strategy, e.g. `512m`, `2g` (no swap: the same value; on Kubernetes requests = limits)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l cpus -d 'CPU limit per strategy in CPUs, e.g. `0.5`' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l pids-limit -d 'Maximum number of processes and threads in the container' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l network -d 'Network mode; anything but `none` needs `--allow-insecure`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -l seccomp-profile -d 'Seccomp profile (JSON file)' -r
@@ -69,10 +69,10 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand exec" -s h -l help
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l data -d 'Market data: a Parquet file in long layout, or a directory of tables' -r -F
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -s j -l jobs -d 'Strategies running at a time, each with a warm successor (default: the number of CPUs)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l out -d 'Append one JSON line per strategy to this file (safe with concurrent writers)' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l config -d 'Config file' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l image -d 'Sandbox image' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l memory -d 'Memory limit per container, e.g. `512m`' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l cpus -d 'CPU limit per container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l config -d 'Config file (default: `FINSANDBOX_CONFIG`, `./finsandbox.yaml`, `./config/docker_config.yaml`, the user\'s, the system\'s; `config show` says which)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l image -d 'Sandbox image of the strategy\'s container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l memory -d 'Memory limit per strategy, e.g. `512m`, `2g` (no swap: the same value; on Kubernetes requests = limits)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l cpus -d 'CPU limit per strategy in CPUs, e.g. `0.5`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l start -d '`start_date` as strategies see it (YYYY-MM-DD; default: the data\'s first date)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand batch; and not __fish_seen_subcommand_from submit status collect cancel worker help" -l end -d '`end_date` as strategies see it (YYYY-MM-DD; default: the data\'s last date)' -r
@@ -240,10 +240,10 @@ complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_se
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l seccomp-localhost-profile -d 'The seccomp profile\'s path under the kubelet\'s seccomp root on every node' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l scorer-image -d 'Image of the trusted scorer container (holds the finsandbox binary)' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l parallelism -d 'With `--batch`: Pods at a time (default: all)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l config -d 'Config file' -r -F
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l image -d 'Sandbox image of the strategy container' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l memory -d 'Memory limit per strategy, e.g. `512m` (requests = limits)' -r
-complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l cpus -d 'CPU limit per strategy' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l config -d 'Config file (default: `FINSANDBOX_CONFIG`, `./finsandbox.yaml`, `./config/docker_config.yaml`, the user\'s, the system\'s; `config show` says which)' -r -F
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l image -d 'Sandbox image of the strategy\'s container' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l memory -d 'Memory limit per strategy, e.g. `512m`, `2g` (no swap: the same value; on Kubernetes requests = limits)' -r
+complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l cpus -d 'CPU limit per strategy in CPUs, e.g. `0.5`' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l timeout -d 'Wall-clock limit per strategy, in seconds' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l engine -d 'Container engine CLI: `docker` (default), `podman`, or a path' -r
 complete -c finsandbox -n "__fish_finsandbox_using_subcommand k8s; and __fish_seen_subcommand_from render" -l batch -d 'Render an Indexed Job for the strategies of `--manifest`'

@@ -68,25 +68,8 @@ pub struct BatchArgs {
     #[arg(long)]
     pub skip_screening: bool,
 
-    /// Config file.
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Sandbox image.
-    #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
-
-    /// Memory limit per container, e.g. `512m`.
-    #[arg(long, value_name = "SIZE")]
-    pub memory: Option<String>,
-
-    /// CPU limit per container.
-    #[arg(long, value_name = "CPUS")]
-    pub cpus: Option<f64>,
-
-    /// Wall-clock limit per strategy, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 
     /// `start_date` as strategies see it (YYYY-MM-DD; default: the data's first date).
     #[arg(long, value_name = "DATE", value_parser = parse_date_arg)]

@@ -23,25 +23,8 @@ pub struct ExecArgs {
     #[arg(long, value_name = "PATH")]
     pub data: PathBuf,
 
-    /// Config file (default: `config/docker_config.yaml` if present, or `FINSANDBOX_CONFIG`).
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Sandbox image.
-    #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
-
-    /// Memory limit, e.g. `512m`, `2g` (swap is disabled: the same value).
-    #[arg(long, value_name = "SIZE")]
-    pub memory: Option<String>,
-
-    /// CPU limit in CPUs, e.g. `0.5`.
-    #[arg(long, value_name = "CPUS")]
-    pub cpus: Option<f64>,
-
-    /// Wall-clock limit in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub limits: super::LimitArgs,
 
     /// Maximum number of processes and threads in the container.
     #[arg(long, value_name = "N")]

@@ -8,11 +8,13 @@ use crate::image::Method;
 
 mod batch;
 mod exec;
+mod limits;
 
 use batch::BATCH_EXAMPLES;
 pub use batch::{Backend, BatchAction, BatchArgs, SubmitArgs};
 pub use exec::ExecArgs;
 use exec::EXEC_EXAMPLES;
+pub use limits::LimitArgs;
 
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
@@ -319,25 +321,8 @@ pub struct K8sRenderArgs {
     #[arg(long, value_name = "N", requires = "batch", value_parser = clap::value_parser!(u32).range(1..))]
     pub parallelism: Option<u32>,
 
-    /// Config file.
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-
-    /// Sandbox image of the strategy container.
-    #[arg(long, value_name = "IMAGE")]
-    pub image: Option<String>,
-
-    /// Memory limit per strategy, e.g. `512m` (requests = limits).
-    #[arg(long, value_name = "SIZE")]
-    pub memory: Option<String>,
-
-    /// CPU limit per strategy.
-    #[arg(long, value_name = "CPUS")]
-    pub cpus: Option<f64>,
-
-    /// Wall-clock limit per strategy, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub timeout: Option<u64>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

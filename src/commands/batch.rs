@@ -16,7 +16,7 @@ use crate::{engine, metrics_server, run};
 
 pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
     let signal = install_signal_handlers()?;
-    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &overrides(args))?;
+    let (settings, observe_to) = super::settings(ctx, args.limits.config.as_deref(), &overrides(args))?;
     let live = serve_live_metrics(ctx, args)?;
     let mut reporter = Reporter::open(&observe_to, live)?;
     let engine = engine::locate(ctx.cli.engine.as_deref(), ctx.env)?;
@@ -87,14 +87,10 @@ pub fn batch(ctx: &Context, args: &BatchArgs) -> Result<i32> {
 /// The config layer the command line gives.
 fn overrides(args: &BatchArgs) -> Overrides {
     Overrides {
-        image: args.image.clone(),
-        memory: args.memory.clone(),
-        cpus: args.cpus,
-        timeout_seconds: args.timeout,
         runtime: args.runtime.clone(),
         metrics_textfile_dir: args.metrics_textfile.clone(),
         audit_log: args.audit_log.clone(),
-        ..Overrides::default()
+        ..super::limit_overrides(&args.limits)
     }
 }
 

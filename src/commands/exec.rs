@@ -16,10 +16,6 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
     // Registered first: a Ctrl-C during preflight must not leave anything behind either.
     let signal = install_signal_handlers()?;
     let flags = Overrides {
-        image: args.image.clone(),
-        memory: args.memory.clone(),
-        cpus: args.cpus,
-        timeout_seconds: args.timeout,
         network: args.network.clone(),
         read_only: args.writable_root.then_some(false),
         pids_limit: args.pids_limit,
@@ -29,8 +25,9 @@ pub fn exec(ctx: &Context, args: &ExecArgs) -> Result<RunResult> {
         allow_insecure: args.allow_insecure,
         metrics_textfile_dir: args.metrics_textfile.clone(),
         audit_log: args.audit_log.clone(),
+        ..super::limit_overrides(&args.limits)
     };
-    let (settings, observe_to) = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let (settings, observe_to) = super::settings(ctx, args.limits.config.as_deref(), &flags)?;
     let mut reporter = observe::Reporter::open(&observe_to, None)?;
     let result = run_once(ctx, args, &settings, signal);
     let recorded = match &result {

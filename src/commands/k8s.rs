@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{current_dir, Context};
 use crate::cli::{K8sOutput, K8sRenderArgs, K8sScoreArgs};
-use crate::config::{self, Overrides, Settings};
+use crate::config::{self, Settings};
 use crate::error::{code, Error, Result};
 use crate::k8s::{self, manifest, output, Input, Options, Rendered, Strategy, Version};
 use crate::printer::{CommandOutput, Render};
@@ -43,16 +43,9 @@ impl CommandOutput for K8sRender {
 
 pub fn render(ctx: &Context, args: &K8sRenderArgs) -> Result<K8sRender> {
     let version = Version::parse(&args.k8s_version)?;
-    let flags = Overrides {
-        image: args.image.clone(),
-        memory: args.memory.clone(),
-        cpus: args.cpus,
-        timeout_seconds: args.timeout,
-        ..Overrides::default()
-    };
-    let (settings, _) = super::settings(ctx, args.config.as_deref(), &flags)?;
+    let (settings, _) = super::settings(ctx, args.limits.config.as_deref(), &super::limit_overrides(&args.limits))?;
     let cwd = current_dir()?;
-    let file = config::load_file(args.config.as_deref(), ctx.env, &cwd)?;
+    let file = config::load_file(args.limits.config.as_deref(), ctx.env, &cwd)?;
     let accepted = config::resolve_k8s(file.as_ref().map(|(p, f)| (p.as_path(), f)), ctx.env, &cwd)?;
     let options = Options {
         data_pvc: args.data_pvc.clone(),

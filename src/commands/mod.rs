@@ -111,6 +111,18 @@ fn settings(
     Ok((s, observe))
 }
 
+/// The config layer of the limit flags `exec`, `batch` and `k8s render`
+/// share; each adds its own flags to it.
+fn limit_overrides(l: &crate::cli::LimitArgs) -> crate::config::Overrides {
+    crate::config::Overrides {
+        image: l.image.clone(),
+        memory: l.memory.clone(),
+        cpus: l.cpus,
+        timeout_seconds: l.timeout,
+        ..Default::default()
+    }
+}
+
 fn current_dir() -> Result<std::path::PathBuf> {
     std::env::current_dir().map_err(|e| Error::Internal(format!("no working directory: {e}")))
 }
