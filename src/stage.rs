@@ -28,6 +28,12 @@ pub struct Stage {
 }
 
 impl Stage {
+    /// The run's private directory (the stage's parent, never mounted): the
+    /// engine CLI's working directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Where the engine CLI writes the container's id (`--cidfile`): in the
     /// run's private directory, beside (never inside) what is mounted.
     pub fn cidfile(&self) -> PathBuf {

@@ -28,8 +28,12 @@ pub struct RunningContainer {
 }
 
 /// Start `engine ARGS` (a `docker run` vector from [`super::run_args`]);
-/// its stdin is a pipe the caller writes.
-pub fn start(engine: &Engine, args: &[OsString]) -> Result<RunningContainer, EngineError> {
+/// its stdin is a pipe the caller writes. `workdir` is the CLI's working
+/// directory: the run's private directory, never the user's, because what
+/// the engine's helpers drop in their working directory must go with the
+/// run (Podman's conmon writes a file named `oom` there when the container
+/// is OOM-killed).
+pub fn start(engine: &Engine, args: &[OsString], workdir: &std::path::Path) -> Result<RunningContainer, EngineError> {
     let pipe_err = |e: std::io::Error| EngineError::Command {
         command: engine.name() + " run",
         status: "could not create a pipe".into(),
@@ -42,6 +46,7 @@ pub fn start(engine: &Engine, args: &[OsString]) -> Result<RunningContainer, Eng
         .stdin_file(in_r)
         .stdout_file(out_w)
         .stderr_file(err_w)
+        .dir(workdir)
         .unchecked()
         .before_spawn(|cmd| {
             cmd.process_group(0);

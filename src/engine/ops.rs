@@ -31,7 +31,8 @@ pub fn locate(flag: Option<&str>, env: &EnvMap) -> Result<Engine, EngineError> {
         if !p.is_file() {
             return Err(EngineError::NotFound { name });
         }
-        p
+        // Absolute: the engine CLI is started from the run's own directory.
+        std::path::absolute(&p).map_err(|_| EngineError::NotFound { name })?
     } else {
         which::which(&name).map_err(|_| EngineError::NotFound { name: name.clone() })?
     };

@@ -168,7 +168,7 @@ pub fn execute(
         .map_err(|e| Error::Internal(format!("staging the data tables for the container: {e}")))?;
     spec.data_path = staged.source.clone();
     spec.cidfile = Some(staged.cidfile());
-    let (observed, state, removed) = start_and_supervise(req, &spec, source, gate)?;
+    let (observed, state, removed) = start_and_supervise(req, &spec, source, gate, staged.dir())?;
     let mut verdict = decide(&observed, state.as_ref());
     let scored = scoring::score(&mut verdict, &data.path, req.settings);
     let facts = result::Facts { spec: &spec, pre, data, removed, source, screening, data_sha256 };
@@ -269,6 +269,7 @@ fn start_and_supervise(
     spec: &RunSpec,
     source: &str,
     gate: Option<Gate>,
+    workdir: &Path,
 ) -> Result<(Observed, Option<engine::ContainerState>, bool), Error> {
     let name = spec.container_name();
     let args = engine::run_args(req.settings, spec);
@@ -289,7 +290,7 @@ fn start_and_supervise(
         harness::request_parts(source, &filename, engine::DATA_TARGET, MAX_POSITION_BYTES, &prices, &context, &policy);
 
     let mut guard = engine::ContainerGuard::new(req.engine, &name);
-    let observed = supervise::supervise(req, spec, &args, parts, gate)?;
+    let observed = supervise::supervise(req, spec, &args, parts, gate, workdir)?;
     let state = engine::inspect_state(req.engine, &name).ok();
     let removed = req.settings.cleanup_on_exit;
     if removed {

@@ -199,12 +199,14 @@ struct Waited {
 
 /// When `spec.startup_cpus` is set, the container was started above the
 /// run's CPU limit and must be tightened before the strategy is sent.
+/// `workdir`: the run's private directory, the engine CLI's working directory.
 pub fn supervise(
     req: &Request,
     spec: &RunSpec,
     args: &[OsString],
     parts: Parts,
     gate: Option<Gate>,
+    workdir: &Path,
 ) -> Result<Observed, Error> {
     let s = req.settings;
     let name = &spec.container_name();
@@ -214,7 +216,7 @@ pub fn supervise(
     // OOM kill of this container is after it.
     let mut kernel_log = crate::monitor::KernelLog::open();
     let started = Instant::now();
-    let mut child = engine::start(req.engine, args)?;
+    let mut child = engine::start(req.engine, args, workdir)?;
     let mut pumps = start_pumps(&mut child, parts, limit);
     let w = wait(req, &child, &mut pumps, (name, spec.cidfile.as_deref()), boosted, started, gate);
     let end = Instant::now();
